@@ -1,0 +1,12 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --noinput
+RUN useradd --create-home pods && chown -R pods /app
+USER pods
+EXPOSE 8000
+CMD ["gunicorn", "pods_project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]

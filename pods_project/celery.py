@@ -1,0 +1,10 @@
+"""The Celery app. Everything is configured in Django settings under the ``CELERY_`` prefix."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pods_project.settings")
+
+app = Celery("pods_project")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

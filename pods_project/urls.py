@@ -1,0 +1,27 @@
+"""URL map. The API is served under ``/v3/pods/...`` (canonical) and ``/pods/...`` (alias)."""
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .views import ApiNotFoundView, HealthcheckView
+
+api_patterns = [
+    path("", include("pods.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthcheck", HealthcheckView.as_view(), name="healthcheck"),
+    path("v3/healthcheck", HealthcheckView.as_view()),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
+    path("v3/", include(api_patterns)),
+    path("", include(api_patterns)),
+    # Anything else under the API prefixes is a 404 in the envelope, whatever the method.
+    re_path(r"^(?:v3/)?pods(?:/.*)?$", ApiNotFoundView.as_view()),
+    re_path(r"^v3(?:/.*)?$", ApiNotFoundView.as_view()),
+]
+
+handler404 = "pods_project.views.not_found"
+handler500 = "pods_project.views.server_error"

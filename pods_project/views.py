@@ -1,0 +1,90 @@
+"""Project-level views: health, the API's catch-all 404, and Django's error handlers."""
+import logging
+
+import redis
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .envelope import Envelope, json_error_response
+
+logger = logging.getLogger(__name__)
+
+API_PREFIXES = ("/v3/", "/pods", "/healthcheck")
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_redis():
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+HEALTH_CHECKS = {"database": _check_database, "redis": _check_redis}
+
+
+class HealthcheckView(APIView):
+    """Liveness and readiness: answers 200 only when Postgres and Redis both answer."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(
+        operation_id="healthcheck",
+        responses=inline_serializer("Health", {"database": serializers.CharField(),
+                                               "redis": serializers.CharField()}),
+    )
+    def get(self, request):
+        results, failed = {}, []
+        for name, check in HEALTH_CHECKS.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+                logger.warning("healthcheck: %s is not answering: %s", name, exc)
+                results[name] = "unavailable"
+                failed.append(name)
+        if failed:
+            return Response(
+                Envelope(results, f"Unhealthy: {', '.join(failed)} not answering.", status="error"),
+                status=503,
+            )
+        return Response(Envelope(results, "The service is healthy."))
+
+
+class ApiNotFoundView(APIView):
+    """Every path under the API prefixes that no route matched: 404 in the envelope."""
+
+    authentication_classes = []
+    permission_classes = []
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No API endpoint at '{request.path}' ({request.method}).")
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler: the envelope for API paths, plain text elsewhere."""
+    if request.path.startswith(API_PREFIXES):
+        return json_error_response(404, f"No API endpoint at '{request.path}' ({request.method}).")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """Django's 500 handler for errors raised outside DRF views (middleware, non-API views)."""
+    if request.path.startswith(API_PREFIXES):
+        return json_error_response(500, "The server hit an unexpected error; it has been logged.")
+    from django.views.defaults import server_error as default_server_error
+
+    return default_server_error(request)

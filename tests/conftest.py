@@ -1,0 +1,80 @@
+"""Fixtures shared by the whole suite: real Postgres, real Redis, real worker processes."""
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render admin pages without running collectstatic first."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture
+def api():
+    """A DRF test client."""
+    return APIClient()
+
+
+def database_url_for_tests():
+    """The DATABASE_URL of the test database pytest-django created (for child processes)."""
+    db = settings.DATABASES["default"]
+    auth = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        auth += f":{db['PASSWORD']}"
+    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def child_env(**extra):
+    """Environment for service processes started by tests: same code, test database."""
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": database_url_for_tests(),
+        "DJANGO_SETTINGS_MODULE": "pods_project.settings",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_queue():
+    """A queue name of this test session's own, so a developer's running worker never steals tasks."""
+    return f"pods-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, celery_queue, tmp_path_factory):
+    """A real ``celery worker`` process consuming this session's queue from the real Redis."""
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    with django_db_blocker.unblock():
+        env = child_env(CELERY_TASK_DEFAULT_QUEUE=celery_queue)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "pods_project", "worker", "--pool", "solo",
+             "--loglevel", "INFO", "-Q", celery_queue, "--without-heartbeat", "--without-gossip",
+             "--without-mingle", "-n", f"{celery_queue}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"celery worker did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
