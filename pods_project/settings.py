@@ -41,6 +41,8 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First, so its templates (the admin login page with the OIDC button) override the admin's.
+    "pods",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -50,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "pods",
     "templates_catalog",
     "workers",
 ]
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "pods.identity.admin_login.oidc_context",
             ],
         },
     },
@@ -126,6 +128,44 @@ CELERY_TIMEZONE = "UTC"
 # Periodic work. Keys name their cadence; later capabilities add entries here.
 CELERY_BEAT_SCHEDULE = {}
 
+# --- Secrets at rest ---------------------------------------------------------------------------
+# Comma-separated; the first encrypts, all decrypt (rotation). Development derives one from the
+# secret key so nothing needs configuring locally.
+PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", default=[])
+if not PODS_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("PODS_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off")
+    PODS_ENCRYPTION_KEYS = [f"dev:{SECRET_KEY}"]
+
+# --- Identity ----------------------------------------------------------------------------------
+# Clock skew tolerated when checking token expiry, in seconds.
+PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30)
+# How long a fetched OIDC JWKS is trusted before it is fetched again (an unknown `kid` refetches).
+PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300)
+PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0)
+
+# Browser login to the admin site through OIDC (mozilla-django-oidc), only when configured.
+# Staff accounts must already exist; they are matched by the username claim, never by email.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_RP_SCOPES = "openid email profile"
+    OIDC_TIMEOUT = PODS_OIDC_HTTP_TIMEOUT
+    OIDC_CREATE_USER = False
+    OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+    LOGIN_REDIRECT_URL = "/admin/"
+    LOGOUT_REDIRECT_URL = "/admin/"
+AUTHENTICATION_BACKENDS = (
+    ["pods.identity.admin_login.StaffOIDCBackend"] if OIDC_ENABLED else []
+) + ["django.contrib.auth.backends.ModelBackend"]
+
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")
 
@@ -134,8 +174,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "pods_project.envelope.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "pods.identity.tapis.TapisTokenAuthentication",
+        "pods.identity.oidc.OIDCBearerAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -1,4 +1,5 @@
 """URL map. The API is served under ``/v3/pods/...`` (canonical) and ``/pods/...`` (alias)."""
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -22,6 +23,9 @@ urlpatterns = [
     re_path(r"^(?:v3/)?pods(?:/.*)?$", ApiNotFoundView.as_view()),
     re_path(r"^v3(?:/.*)?$", ApiNotFoundView.as_view()),
 ]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.insert(0, path("oidc/", include("mozilla_django_oidc.urls")))
 
 handler404 = "pods_project.views.not_found"
 handler500 = "pods_project.views.server_error"

@@ -78,3 +78,54 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_queue, tmp_
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# --- Identity -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_tenant(db):
+    """Create a tenant with a generated signing key: ``make_tenant("acme", admins=["boss"])``."""
+    from pods.tenants import tenant_create
+
+    def _make(tenant_id="dev", **kwargs):
+        kwargs.setdefault("pod_domain", f"{tenant_id}.example.org" if tenant_id != "dev" else "localhost")
+        return tenant_create(tenant_id=tenant_id, generate_key=True, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    """Tenant ``dev`` (pod domain ``localhost``) whose admin is ``boss``."""
+    return make_tenant("dev", admins=["boss"])
+
+
+@pytest.fixture
+def other_tenant(make_tenant):
+    return make_tenant("other")
+
+
+@pytest.fixture
+def token_for(tenant):
+    """``token_for("alice")`` → a valid X-Tapis-Token for alice in ``tenant`` (or another tenant)."""
+    from pods.tenants import dev_token
+
+    def _token(username, in_tenant=None, ttl=3600):
+        return dev_token(tenant=in_tenant or tenant, username=username, ttl=ttl)
+
+    return _token
+
+
+@pytest.fixture
+def client_for(token_for):
+    """``client_for("alice")`` → an APIClient sending alice's token (``admin_mode=True`` adds X-Pods-Admin)."""
+
+    def _client(username, in_tenant=None, admin_mode=False):
+        c = APIClient()
+        headers = {"HTTP_X_TAPIS_TOKEN": token_for(username, in_tenant)}
+        if admin_mode:
+            headers["HTTP_X_PODS_ADMIN"] = "true"
+        c.credentials(**headers)
+        return c
+
+    return _client

@@ -1,0 +1,132 @@
+"""``X-Tapis-Token``: Tapis RS256 JWTs verified with the tenant's public keys."""
+import jwt
+from django.conf import settings
+from rest_framework.authentication import BaseAuthentication
+
+from pods.models import Tenant
+
+from .errors import AuthFailed
+from .principal import Principal
+
+TOKEN_HEADER = "HTTP_X_TAPIS_TOKEN"
+OBO_USER_HEADER = "HTTP_X_TAPIS_USER"
+OBO_TENANT_HEADER = "HTTP_X_TAPIS_TENANT"
+ADMIN_HEADER = "HTTP_X_PODS_ADMIN"
+
+
+def unverified_parts(token: str) -> tuple[dict, dict]:
+    """Header and claims of a JWT before verification, or 401 if it is not a JWT at all."""
+    try:
+        return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise AuthFailed("Malformed token: it is not a decodable JWT.") from exc
+
+
+def require_rs256(header: dict):
+    alg = header.get("alg")
+    if alg != "RS256":
+        raise AuthFailed(f"Token algorithm {alg!r} is not accepted; tokens must be signed with RS256.")
+
+
+def active_tenant(tenant_id, **lookup) -> Tenant:
+    """The active tenant, or 401 naming the problem."""
+    try:
+        tenant = Tenant.objects.get(**lookup) if lookup else Tenant.objects.get(tenant_id=tenant_id)
+    except Tenant.DoesNotExist:
+        raise AuthFailed(f"Unknown tenant {tenant_id!r}.") from None
+    if not tenant.is_active:
+        raise AuthFailed(f"Tenant {tenant.tenant_id!r} is inactive.")
+    return tenant
+
+
+def decode_error_message(exc: jwt.PyJWTError, what="Token") -> str:
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return f"{what} has expired."
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return f"{what} signature is not valid for any of the tenant's keys."
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"{what} lacks the required claim {exc.claim!r}."
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return f"{what} audience is not accepted by this tenant."
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return f"{what} issuer does not match the tenant."
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return f"{what} is not valid yet."
+    return f"{what} is invalid: {exc}"
+
+
+def admin_mode_requested(request) -> bool:
+    return request.META.get(ADMIN_HEADER, "").strip().lower() == "true"
+
+
+def build_principal(request, tenant: Tenant, username: str, auth_method: str) -> Principal:
+    """Principal for ``username``; admin mode only for tenant admins (anyone else: 403)."""
+    from rest_framework.exceptions import PermissionDenied
+
+    is_admin = tenant.is_admin(username)
+    admin_mode = admin_mode_requested(request)
+    if admin_mode and not is_admin:
+        raise PermissionDenied("The X-Pods-Admin header is only for tenant admins.")
+    return Principal(tenant=tenant, username=username, is_tenant_admin=is_admin,
+                     admin_mode=admin_mode, auth_method=auth_method)
+
+
+class TapisTokenAuthentication(BaseAuthentication):
+    """Authenticate ``X-Tapis-Token`` (user tokens, and service tokens acting on behalf of a user).
+
+    The tenant comes from the ``tapis/tenant_id`` claim; the signature must verify with one of
+    that tenant's active keys (the one named by ``kid`` when the token has one).
+    """
+
+    def authenticate_header(self, request):
+        return "X-Tapis-Token"
+
+    def authenticate(self, request):
+        token = request.META.get(TOKEN_HEADER)
+        if token is None:
+            return None
+        token = token.strip()
+        if not token:
+            raise AuthFailed("The X-Tapis-Token header is empty.")
+        header, claims = unverified_parts(token)
+        require_rs256(header)
+        tenant_id = claims.get("tapis/tenant_id")
+        if not isinstance(tenant_id, str) or not tenant_id:
+            raise AuthFailed("Token lacks the 'tapis/tenant_id' claim.")
+        tenant = active_tenant(tenant_id)
+        claims = self._verify(token, header, tenant)
+
+        username = claims.get("tapis/username")
+        if not isinstance(username, str) or not username:
+            raise AuthFailed("Token lacks the 'tapis/username' claim.")
+        obo_user = request.META.get(OBO_USER_HEADER)
+        obo_tenant = request.META.get(OBO_TENANT_HEADER)
+        if claims.get("tapis/account_type") == "service":
+            if not obo_user or not obo_tenant:
+                raise AuthFailed("Service tokens must name the user with X-Tapis-User and X-Tapis-Tenant.")
+            tenant = active_tenant(obo_tenant)
+            return build_principal(request, tenant, obo_user, "tapis-service"), token
+        if obo_user or obo_tenant:
+            raise AuthFailed("X-Tapis-User and X-Tapis-Tenant are only accepted with service tokens.")
+        return build_principal(request, tenant, username, "tapis"), token
+
+    @staticmethod
+    def _verify(token: str, header: dict, tenant: Tenant) -> dict:
+        keys = list(tenant.keys.filter(is_active=True))
+        kid = header.get("kid")
+        if kid and any(k.kid == kid for k in keys):
+            keys = [k for k in keys if k.kid == kid]
+        if not keys:
+            raise AuthFailed(f"Tenant {tenant.tenant_id!r} has no active key to verify tokens.")
+        last_error = None
+        for key in keys:
+            try:
+                return jwt.decode(
+                    token, key.public_key_pem, algorithms=["RS256"], leeway=settings.PODS_JWT_LEEWAY,
+                    options={"require": ["exp"], "verify_aud": False},
+                )
+            except jwt.InvalidSignatureError as exc:
+                last_error = exc  # try the next key of a rotation
+            except jwt.PyJWTError as exc:
+                raise AuthFailed(decode_error_message(exc)) from exc
+        raise AuthFailed(decode_error_message(last_error))

@@ -1,0 +1,31 @@
+"""Print a development JWT for a tenant user."""
+from django.core.management.base import BaseCommand, CommandError
+
+from pods.models import Tenant
+from pods.tenants import dev_token
+
+
+class Command(BaseCommand):
+    help = "Print an X-Tapis-Token signed with the tenant's stored development key."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tenant", required=True)
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--admin", action="store_true", help="Also make the user a tenant admin.")
+        parser.add_argument("--ttl", type=int, default=86400, help="Lifetime in seconds (default one day).")
+
+    def handle(self, *args, **opts):
+        try:
+            tenant = Tenant.objects.get(tenant_id=opts["tenant"])
+        except Tenant.DoesNotExist:
+            raise CommandError(f"Unknown tenant {opts['tenant']!r}.") from None
+        if opts["ttl"] <= 0:
+            raise CommandError("--ttl must be positive.")
+        if opts["admin"] and not tenant.is_admin(opts["username"]):
+            tenant.admins = [*tenant.admins, opts["username"]]
+            tenant.save(update_fields=["admins", "updated_at"])
+        try:
+            token = dev_token(tenant=tenant, username=opts["username"], ttl=opts["ttl"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(token)

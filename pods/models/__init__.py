@@ -1,0 +1,4 @@
+"""Models of the pods app, one module per resource."""
+from .tenants import Tenant, TenantKey
+
+__all__ = ["Tenant", "TenantKey"]

@@ -1,0 +1,105 @@
+"""Tenants: who may call the API, how their tokens are verified, and their quotas."""
+import hashlib
+
+from cryptography.hazmat.primitives import serialization
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from pods import crypto
+
+TENANT_ID_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9]{1,63}$",
+    "A tenant id is 2-64 lowercase letters and digits, starting with a letter (no '-').",
+)
+
+
+class Tenant(models.Model):
+    """An isolated group of users; every API object belongs to exactly one tenant."""
+
+    tenant_id = models.CharField(max_length=64, unique=True, validators=[TENANT_ID_VALIDATOR])
+    site_id = models.CharField(max_length=64, default="local",
+                               validators=[RegexValidator(r"^[a-z0-9]+$", "Lowercase letters and digits.")])
+    base_url = models.URLField(blank=True, help_text="The tenant's API base URL (informational).")
+    pod_domain = models.CharField(
+        max_length=200,
+        help_text="Pod URLs are {pod_id}.pods.{pod_domain}, e.g. 'localhost' or 'tacc.example.org'.",
+    )
+    oidc_issuer = models.URLField(blank=True, null=True, unique=True,
+                                  help_text="OIDC issuer whose bearer tokens map to this tenant.")
+    oidc_audience = models.CharField(max_length=200, blank=True,
+                                     help_text="Required `aud` of OIDC tokens (empty: not checked).")
+    oidc_username_claim = models.CharField(max_length=100, default="preferred_username")
+    admins = ArrayField(models.CharField(max_length=150), default=list, blank=True,
+                        help_text="Usernames with tenant-admin rights (admin mode, image writes).")
+    max_pods = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    max_cpu_millicores = models.PositiveIntegerField(null=True, blank=True,
+                                                     help_text="Total CPU limit of all pods. Empty: unlimited.")
+    max_memory_mb = models.PositiveIntegerField(null=True, blank=True,
+                                                help_text="Total memory limit of all pods. Empty: unlimited.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant_id"]
+
+    def __str__(self):
+        return self.tenant_id
+
+    def is_admin(self, username: str) -> bool:
+        return username in self.admins
+
+
+def _load_public_key(pem: str):
+    try:
+        return serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("Not a PEM-encoded public key.") from exc
+
+
+class TenantKey(models.Model):
+    """A public key that verifies the tenant's Tapis JWTs.
+
+    A tenant may have several active keys during a rotation; a token's `kid` header picks one.
+    A key generated for development also keeps its private half, encrypted, so that
+    ``manage.py dev_token`` can sign tokens. Private material is never displayed.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="keys")
+    kid = models.CharField(max_length=100, blank=True, help_text="Key id matched against a token's `kid`.")
+    public_key_pem = models.TextField()
+    private_key_encrypted = models.TextField(blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.tenant_id}:{self.kid or self.fingerprint[:23]}"
+
+    def clean(self):
+        _load_public_key(self.public_key_pem)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the DER SubjectPublicKeyInfo, colon-separated hex."""
+        try:
+            der = _load_public_key(self.public_key_pem).public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        except ValidationError:
+            return "invalid key"
+        digest = hashlib.sha256(der).hexdigest()
+        return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+    @property
+    def can_sign(self) -> bool:
+        return bool(self.private_key_encrypted)
+
+    def set_private_key(self, pem: str):
+        self.private_key_encrypted = crypto.encrypt(pem)
+
+    def private_key_pem(self) -> str:
+        return crypto.decrypt(self.private_key_encrypted)
