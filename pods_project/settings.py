@@ -96,6 +96,9 @@ except (ValueError, KeyError, ImproperlyConfigured) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Concurrent test runs on one machine (several developers, or CI beside a developer) each need
+# their own test database.
+DATABASES["default"]["TEST"] = {"NAME": env.str("PODS_TEST_DATABASE", default="") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and Celery --------------------------------------------------------------------------

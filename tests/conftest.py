@@ -13,6 +13,15 @@ from rest_framework.test import APIClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_persistent_connections(django_db_blocker):
+    """Live-server request threads must not keep connections that outlive the test database."""
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.settings_dict["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests render admin pages without running collectstatic first."""

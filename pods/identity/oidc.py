@@ -44,6 +44,15 @@ def forget_jwks_clients():
         _clients.clear()
 
 
+def _signing_keys(client: jwt.PyJWKClient, refresh=False):
+    try:
+        return client.get_signing_keys(refresh=refresh)
+    except jwt.PyJWKClientConnectionError as exc:
+        raise AuthFailed("The token's OIDC provider could not be reached to verify it.") from exc
+    except jwt.PyJWKClientError as exc:
+        raise AuthFailed("The OIDC provider publishes no usable signing key.") from exc
+
+
 class OIDCBearerAuthentication(BaseAuthentication):
     """Authenticate OIDC access tokens (JWTs) of a tenant's configured issuer."""
 
@@ -65,20 +74,36 @@ class OIDCBearerAuthentication(BaseAuthentication):
         if not isinstance(issuer, str) or not issuer:
             raise AuthFailed("Token lacks the 'iss' claim.")
         tenant = active_tenant(issuer, oidc_issuer=issuer)
-        try:
-            signing_key = jwks_client(issuer).get_signing_key_from_jwt(token)
-        except jwt.PyJWKClientConnectionError as exc:
-            raise AuthFailed("The token's OIDC provider could not be reached to verify it.") from exc
-        except jwt.PyJWKClientError as exc:
-            raise AuthFailed("Token signing key is not among the provider's published keys.") from exc
         options = {"require": ["exp", "iss"], "verify_aud": bool(tenant.oidc_audience)}
-        try:
-            verified = jwt.decode(token, signing_key.key, algorithms=["RS256"], issuer=issuer,
-                                  audience=tenant.oidc_audience or None, leeway=settings.PODS_JWT_LEEWAY,
-                                  options=options)
-        except jwt.PyJWTError as exc:
-            raise AuthFailed(decode_error_message(exc)) from exc
+        last_error = None
+        for key in self._candidate_keys(jwks_client(issuer), header):
+            try:
+                verified = jwt.decode(token, key, algorithms=["RS256"], issuer=issuer,
+                                      audience=tenant.oidc_audience or None, leeway=settings.PODS_JWT_LEEWAY,
+                                      options=options)
+                break
+            except jwt.InvalidSignatureError as exc:
+                last_error = exc
+            except jwt.PyJWTError as exc:
+                raise AuthFailed(decode_error_message(exc)) from exc
+        else:
+            raise AuthFailed(decode_error_message(last_error))
         username = verified.get(tenant.oidc_username_claim)
         if not isinstance(username, str) or not username:
             raise AuthFailed(f"Token lacks the username claim {tenant.oidc_username_claim!r}.")
         return build_principal(request, tenant, username, "oidc"), token
+
+    @staticmethod
+    def _candidate_keys(client: jwt.PyJWKClient, header: dict):
+        """The key named by ``kid`` (refetching the set once if unknown), or every key without one.
+
+        Some providers sign ID tokens without a ``kid`` when they publish a single key.
+        """
+        kid = header.get("kid")
+        if not kid:
+            return [k.key for k in _signing_keys(client)]
+        for refresh in (False, True):
+            match = [k.key for k in _signing_keys(client, refresh=refresh) if k.key_id == kid]
+            if match:
+                return match
+        raise AuthFailed("Token signing key is not among the provider's published keys.")
