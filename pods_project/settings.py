@@ -115,8 +115,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # A task is acknowledged only after it ran, so a worker that dies mid-task leaves it to be
 # redelivered; every task is idempotent for that reason.
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Not re-queued when the worker process dies: a poison task would loop forever (celery#8969).
+# The reconcile sweep re-drives whatever such a task left half done.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On SIGTERM, give running tasks a moment and hand unacknowledged ones back to the broker.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Redis redelivers an unacknowledged task after the visibility timeout. Every time limit stays
 # well below it, otherwise a long task would be run twice (a known Read the Docs incident).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
@@ -169,6 +174,22 @@ AUTHENTICATION_BACKENDS = (
     ["pods.identity.admin_login.StaffOIDCBackend"] if OIDC_ENABLED else []
 ) + ["django.contrib.auth.backends.ModelBackend"]
 
+# --- Kubernetes ----------------------------------------------------------------------------------
+# Only the worker and beat talk to the cluster. With no kubeconfig, in-cluster config is used
+# (service account); `make run` starts kubesim and points KUBECONFIG at it.
+PODS_KUBECONFIG = env.str("KUBECONFIG", default="")
+PODS_KUBE_CONTEXT = env.str("PODS_KUBE_CONTEXT", default="")
+PODS_KUBE_NAMESPACE = env.str("PODS_KUBE_NAMESPACE", default="default")
+PODS_KUBE_REQUEST_TIMEOUT = env.float("PODS_KUBE_REQUEST_TIMEOUT", default=10.0)
+# Attempts for transient API errors (429, 5xx, connection), with exponential backoff and jitter.
+PODS_KUBE_ATTEMPTS = env.int("PODS_KUBE_ATTEMPTS", default=4)
+PODS_KUBE_BACKOFF_MAX = env.float("PODS_KUBE_BACKOFF_MAX", default=5.0)
+# Per compute queue: node selector, tolerations and the resource name GPUs are requested as.
+# JSON, e.g. {"gpu": {"node_selector": {"pool": "gpu"}, "tolerations": [...],
+#                     "gpu_resource": "nvidia.com/gpu"}}
+PODS_COMPUTE_QUEUE_CONFIG = env.json("PODS_COMPUTE_QUEUE_CONFIG", default={})
+PODS_GPU_RESOURCE = env.str("PODS_GPU_RESOURCE", default="nvidia.com/gpu")
+
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")
 
@@ -196,6 +217,31 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["pods_project.schema.drop_alias_paths"],
 }
+
+# --- Pods -------------------------------------------------------------------------------------
+# Images users may run until the templates feature manages an Image allow-list: comma-separated
+# fnmatch patterns over the image name (tag/digest ignored; "docker.io/library/" dropped, so
+# "postgres" matches "postgres:16"). Never "*" in production: any image could then be run.
+PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=[
+    "kubesim/*", "*doesnotexist*",  # the simulator's scenario images (tests, local runs)
+    "jupyter/*", "quay.io/jupyter/*", "rocker/*", "tensorflow/tensorflow", "pytorch/pytorch",
+    "postgres", "postgis/postgis", "mysql", "mariadb", "mongo", "redis", "neo4j", "nginx",
+    "httpd", "python", "tapis/*", "ghcr.io/tapis-project/*",
+])
+if not DEBUG and "*" in PODS_IMAGE_ALLOWLIST:
+    raise ImproperlyConfigured("PODS_IMAGE_ALLOWLIST must not contain '*' when DJANGO_DEBUG is off")
+# Compute queues a pod may ask for (the worker maps each to nodes); the first is the default.
+PODS_COMPUTE_QUEUES = env.list("PODS_COMPUTE_QUEUES", default=["default"])
+if not PODS_COMPUTE_QUEUES:
+    raise ImproperlyConfigured("PODS_COMPUTE_QUEUES must name at least one queue")
+# Bounds of a pod's resources (requests and limits alike): CPU in millicores, memory in MiB.
+PODS_CPU_MIN = env.int("PODS_CPU_MIN", default=250)
+PODS_CPU_MAX = env.int("PODS_CPU_MAX", default=6000)
+PODS_MEM_MIN = env.int("PODS_MEM_MIN", default=256)
+PODS_MEM_MAX = env.int("PODS_MEM_MAX", default=12288)
+PODS_GPU_MAX = env.int("PODS_GPU_MAX", default=1)
+if not (0 < PODS_CPU_MIN <= PODS_CPU_MAX and 0 < PODS_MEM_MIN <= PODS_MEM_MAX and PODS_GPU_MAX >= 0):
+    raise ImproperlyConfigured("PODS_CPU_MIN/MAX, PODS_MEM_MIN/MAX or PODS_GPU_MAX are inconsistent")
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -1,0 +1,71 @@
+"""Manifest builders: pure functions, validated against the Kubernetes OpenAPI schema."""
+import kubernetes_validate
+import pytest
+
+from workers.kube.manifests import (LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_POD_UID, PodSpec, pod_manifest,
+                                    service_manifest)
+
+K8S_VERSION = "1.28.0"
+
+
+def spec(**overrides):
+    values = dict(name="pods-local-dev-mypod", namespace="default", tenant_id="dev", pod_id="mypod",
+                  pod_uid="5f0c7d1e-1111-4222-8333-944455556666", instance_id="0b9d2f6e-aaaa-4bbb-8ccc-9ddddeeeefff",
+                  image="kubesim/web:1", env={"B": "2", "A": "1"}, ports={"default": 5000})
+    values.update(overrides)
+    return PodSpec(**values)
+
+
+def validate(manifest):
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+
+
+def test_pod_manifest_is_valid_and_locked_down():
+    manifest = pod_manifest(spec(command=["python"], args=["-m", "http.server", "5000"]))
+    validate(manifest)
+    pod = manifest["spec"]
+    assert pod["restartPolicy"] == "Never"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False
+    container = pod["containers"][0]
+    assert container["command"] == ["python"] and container["args"] == ["-m", "http.server", "5000"]
+    assert container["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    assert container["ports"] == [{"containerPort": 5000, "protocol": "TCP", "name": "default"}]
+    assert container["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"},
+                                      "limits": {"cpu": "2000m", "memory": "3072Mi"}}
+    assert manifest["metadata"]["labels"][LABEL_MANAGED_BY] == "pods-service"
+
+
+def test_service_manifest_is_valid_and_selects_this_instance():
+    manifest = service_manifest(spec(ports={"default": 7474, "bolt": 7687}))
+    validate(manifest)
+    assert manifest["spec"]["type"] == "ClusterIP"
+    assert manifest["spec"]["selector"] == {LABEL_POD_UID: spec().pod_uid, LABEL_INSTANCE: spec().instance_id}
+    assert [p["port"] for p in manifest["spec"]["ports"]] == [7687, 7474]
+
+
+def test_no_ports_means_no_service():
+    assert service_manifest(spec(ports={})) is None
+    validate(pod_manifest(spec(ports={})))
+
+
+def test_gpus_queue_selector_and_tolerations():
+    manifest = pod_manifest(spec(gpus=2, node_selector={"pool": "gpu"},
+                                 tolerations=[{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]))
+    validate(manifest)
+    resources = manifest["spec"]["containers"][0]["resources"]
+    assert resources["limits"]["nvidia.com/gpu"] == resources["requests"]["nvidia.com/gpu"] == "2"
+    assert manifest["spec"]["nodeSelector"] == {"pool": "gpu"}
+
+
+@pytest.mark.parametrize("key,named", [("default", True), ("averyveryverylongportname", False), ("8080", False)])
+def test_port_names_only_when_valid_iana_names(key, named):
+    manifest = pod_manifest(spec(ports={key: 8080}))
+    validate(manifest)
+    assert ("name" in manifest["spec"]["containers"][0]["ports"][0]) is named
+
+
+def test_duplicate_ports_are_exposed_once_in_the_container():
+    manifest = pod_manifest(spec(ports={"web": 8080, "alt": 8080}))
+    validate(manifest)
+    assert len(manifest["spec"]["containers"][0]["ports"]) == 1

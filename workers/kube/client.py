@@ -1,0 +1,42 @@
+"""The lazily built Kubernetes API client (never at import time)."""
+import threading
+
+from django.conf import settings
+from kubernetes import client, config
+
+_lock = threading.Lock()
+_api_client: client.ApiClient | None = None
+
+
+def api_client() -> client.ApiClient:
+    """The process-wide ApiClient, from KUBECONFIG or, without one, the in-cluster config."""
+    global _api_client
+    with _lock:
+        if _api_client is None:
+            if settings.PODS_KUBECONFIG:
+                _api_client = config.new_client_from_config(
+                    config_file=settings.PODS_KUBECONFIG, context=settings.PODS_KUBE_CONTEXT or None)
+            else:
+                configuration = client.Configuration()
+                config.load_incluster_config(client_configuration=configuration)
+                _api_client = client.ApiClient(configuration)
+            # The client's own urllib3 retries would hide errors from our retry policy.
+            _api_client.configuration.retries = False
+        return _api_client
+
+
+def core_v1() -> client.CoreV1Api:
+    return client.CoreV1Api(api_client())
+
+
+def namespace() -> str:
+    return settings.PODS_KUBE_NAMESPACE
+
+
+def reset_client():
+    """Forget the client (tests switch clusters; operators reload a rotated kubeconfig)."""
+    global _api_client
+    with _lock:
+        if _api_client is not None:
+            _api_client.close()
+        _api_client = None

@@ -1,0 +1,124 @@
+"""Pure functions building the Kubernetes objects of a pod. Plain values in, dicts out."""
+import re
+from dataclasses import dataclass, field
+
+MANAGED_BY = "pods-service"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_TENANT = "pods-service/tenant"
+LABEL_POD_ID = "pods-service/pod-id"
+LABEL_POD_UID = "pods-service/pod-uid"
+LABEL_INSTANCE = "pods-service/instance"
+MANAGED_SELECTOR = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
+
+# Container port names must be IANA service names: at most 15 characters, with a letter.
+_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    """Everything needed to build one pod's objects, already derived and resolved."""
+
+    name: str
+    namespace: str
+    tenant_id: str
+    pod_id: str
+    pod_uid: str
+    instance_id: str
+    image: str
+    command: list | None = None
+    args: list | None = None
+    env: dict = field(default_factory=dict)
+    ports: dict = field(default_factory=dict)  # networking key -> container port
+    cpu_request_m: int = 250
+    cpu_limit_m: int = 2000
+    mem_request_mi: int = 256
+    mem_limit_mi: int = 3072
+    gpus: int = 0
+    gpu_resource: str = "nvidia.com/gpu"
+    node_selector: dict = field(default_factory=dict)
+    tolerations: list = field(default_factory=list)
+    annotations: dict = field(default_factory=dict)
+
+
+def labels(spec: PodSpec) -> dict:
+    return {
+        LABEL_MANAGED_BY: MANAGED_BY,
+        LABEL_TENANT: spec.tenant_id,
+        LABEL_POD_ID: spec.pod_id,
+        LABEL_POD_UID: spec.pod_uid,
+        LABEL_INSTANCE: spec.instance_id,
+    }
+
+
+def _resources(spec: PodSpec) -> dict:
+    requests = {"cpu": f"{spec.cpu_request_m}m", "memory": f"{spec.mem_request_mi}Mi"}
+    limits = {"cpu": f"{spec.cpu_limit_m}m", "memory": f"{spec.mem_limit_mi}Mi"}
+    if spec.gpus:
+        # Extended resources must have requests equal to limits.
+        requests[spec.gpu_resource] = limits[spec.gpu_resource] = str(spec.gpus)
+    return {"requests": requests, "limits": limits}
+
+
+def _container_ports(spec: PodSpec) -> list:
+    ports = []
+    for key, port in sorted(spec.ports.items(), key=lambda item: item[1]):
+        entry = {"containerPort": int(port), "protocol": "TCP"}
+        if _PORT_NAME.match(key):
+            entry["name"] = key
+        if entry not in ports and all(p["containerPort"] != entry["containerPort"] for p in ports):
+            ports.append(entry)
+    return ports
+
+
+def pod_manifest(spec: PodSpec) -> dict:
+    """The Pod: one container, never restarted by the kubelet, no API credentials inside."""
+    container = {
+        "name": "pod",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "env": [{"name": k, "value": str(v)} for k, v in sorted(spec.env.items())],
+        "ports": _container_ports(spec),
+        "resources": _resources(spec),
+        "securityContext": {"allowPrivilegeEscalation": False},
+    }
+    if spec.command:
+        container["command"] = list(spec.command)
+    if spec.args:
+        container["args"] = list(spec.args)
+    pod_spec = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "containers": [container],
+    }
+    if spec.node_selector:
+        pod_spec["nodeSelector"] = dict(spec.node_selector)
+    if spec.tolerations:
+        pod_spec["tolerations"] = list(spec.tolerations)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec),
+                     "annotations": dict(spec.annotations)},
+        "spec": pod_spec,
+    }
+
+
+def service_manifest(spec: PodSpec) -> dict | None:
+    """The ClusterIP Service exposing every networking port; None when the pod exposes none."""
+    ports = [
+        {"name": key, "port": int(port), "targetPort": int(port), "protocol": "TCP"}
+        for key, port in sorted(spec.ports.items())
+    ]
+    if not ports:
+        return None
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec)},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {LABEL_POD_UID: spec.pod_uid, LABEL_INSTANCE: spec.instance_id},
+            "ports": ports,
+        },
+    }
