@@ -134,7 +134,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 # Periodic work. Keys name their cadence; later capabilities add entries here.
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {}  # filled in below, once the reconciler settings are read
 
 # --- Secrets at rest ---------------------------------------------------------------------------
 # Comma-separated; the first encrypts, all decrypt (rotation). Development derives one from the
@@ -189,6 +189,35 @@ PODS_KUBE_BACKOFF_MAX = env.float("PODS_KUBE_BACKOFF_MAX", default=5.0)
 #                     "gpu_resource": "nvidia.com/gpu"}}
 PODS_COMPUTE_QUEUE_CONFIG = env.json("PODS_COMPUTE_QUEUE_CONFIG", default={})
 PODS_GPU_RESOURCE = env.str("PODS_GPU_RESOURCE", default="nvidia.com/gpu")
+# Seconds a stopping pod's processes get to shut down cleanly (SIGTERM, then SIGKILL).
+PODS_STOP_GRACE_SECONDS = env.int("PODS_STOP_GRACE_SECONDS", default=30)
+
+# --- Reconciler ----------------------------------------------------------------------------------
+PODS_SWEEP_SECONDS = env.float("PODS_SWEEP_SECONDS", default=5.0)
+# A pod starting (REQUESTED / SPAWNER SETUP / CREATING) with no Kubernetes pod for this long is
+# spawned again: its task was lost, its worker died, or the cluster was down.
+PODS_REDRIVE_SECONDS = env.int("PODS_REDRIVE_SECONDS", default=60)
+# Managed objects with no pod row (or of an older run) are deleted once this old, so an object
+# created by an in-flight spawn is never mistaken for an orphan.
+PODS_ORPHAN_GRACE_SECONDS = env.int("PODS_ORPHAN_GRACE_SECONDS", default=60)
+PODS_LOG_COLLECT_SECONDS = env.float("PODS_LOG_COLLECT_SECONDS", default=10.0)
+# Logs kept per run of a pod; the oldest lines are dropped beyond it.
+PODS_LOG_MAX_BYTES = env.int("PODS_LOG_MAX_BYTES", default=10 * 1024 * 1024)
+# Bytes fetched per pod per collection (bounded work per beat).
+PODS_LOG_FETCH_BYTES = env.int("PODS_LOG_FETCH_BYTES", default=1024 * 1024)
+# Recent Warning events kept per pod (shown in the admin and status messages).
+PODS_WARNINGS_KEPT = env.int("PODS_WARNINGS_KEPT", default=10)
+
+CELERY_BEAT_SCHEDULE.update({
+    # Each run expires before the next is due, so a backlog never piles up.
+    "sweep-every-PODS_SWEEP_SECONDS": {
+        "task": "workers.sweep", "schedule": PODS_SWEEP_SECONDS, "options": {"expires": PODS_SWEEP_SECONDS},
+    },
+    "collect-logs-every-PODS_LOG_COLLECT_SECONDS": {
+        "task": "workers.collect_logs", "schedule": PODS_LOG_COLLECT_SECONDS,
+        "options": {"expires": PODS_LOG_COLLECT_SECONDS},
+    },
+})
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")

@@ -1,4 +1,12 @@
 """Models of the pods app, one module per resource."""
+from .credentials import PodCredentials
+from .events import PodEvent, PodEventKind
+from .logs import PodLogRun
+from .permissions import PodPermission
+from .pods import Pod, PodQuerySet, k8s_name, pod_url
 from .tenants import Tenant, TenantKey
 
-__all__ = ["Tenant", "TenantKey"]
+__all__ = [
+    "Pod", "PodCredentials", "PodEvent", "PodEventKind", "PodLogRun", "PodPermission",
+    "PodQuerySet", "Tenant", "TenantKey", "k8s_name", "pod_url",
+]

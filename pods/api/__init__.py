@@ -1,0 +1,1 @@
+"""The REST API for pods: serializers, permission classes, rendering and viewsets."""

@@ -1,0 +1,80 @@
+"""Strict serializer fields and a serializer base that refuses unknown keys.
+
+DRF's stock fields coerce (``5`` → ``"5"``, ``"true"`` → ``True``); upstream's pydantic models
+do not, so a typo'd type would be silently "fixed" here but rejected there. These fields accept
+exactly the JSON type, and :class:`StrictSerializer` answers an unknown key with a 400 naming it
+(upstream's ``extra="forbid"``).
+"""
+from rest_framework import serializers
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Must be an integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+def string_list(**kwargs):
+    return serializers.ListField(child=StrictCharField(allow_blank=True, trim_whitespace=False), **kwargs)
+
+
+def string_dict(**kwargs):
+    return serializers.DictField(child=StrictCharField(allow_blank=True, trim_whitespace=False), **kwargs)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A serializer whose input may hold only its declared fields."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {name: ["Unknown field; it is not accepted here."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not errors or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class QueryFlag:
+    """Boolean query parameters the way tapipy sends them (``True``/``False``), and the usual
+    spellings (``true``, ``1``, ``yes``...)."""
+
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off", ""}
+
+    @classmethod
+    def read(cls, request, name: str, default: bool = False) -> bool:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value in cls.TRUE:
+            return True
+        if value in cls.FALSE:
+            return False
+        raise serializers.ValidationError({name: [f"Must be true or false (got {raw!r})."]})

@@ -1,0 +1,225 @@
+"""The pods endpoints: tapipy's ``t.pods.*`` pod, permission and lifecycle operations.
+
+Thin by design: scope the queryset (invisible → 404), check the level (too low → 403), call one
+service function, render. Messages follow upstream's, so tapipy users see familiar text.
+"""
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import exceptions, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+
+from pods import services
+from pods.choices import RESTART_FIELDS
+from pods.derive import derived_spec, ensure_credentials
+from pods.models import Pod, PodEvent, PodLogRun, PodPermission
+from pods_project.envelope import ok
+
+from . import schema  # noqa: F401  (registers the auth schemes)
+from .fields import QueryFlag
+from .permissions import CanAdminPod, CanReadPod, CanUsePod
+from .rendering import DISPLAY_COLUMNS, render_action_logs, render_log_run, render_pod
+from .serializers import (CredentialsResponseSerializer, LogsResponseSerializer, NewPodSerializer,
+                          PermissionsResponseSerializer, PodResponseSerializer,
+                          SetPermissionSerializer, UpdatePodSerializer)
+
+UPDATE_NOTE = ["Pod will require restart when updating command, environment_variables,",
+               "status_requested, volume_mounts, networking, or resources."]
+
+
+def _flag(name, description):
+    return OpenApiParameter(name, OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+                            description=description)
+
+
+class PodViewSet(viewsets.GenericViewSet):
+    lookup_field = "pod_id"
+    lookup_value_regex = "[^/]+"
+    serializer_class = PodResponseSerializer
+
+    # action → level class; the permissions endpoint needs USER to read and ADMIN to write.
+    level_for_action = {
+        "retrieve": CanReadPod, "derived": CanReadPod, "logs": CanReadPod,
+        "update": CanUsePod, "credentials": CanUsePod, "permissions": CanUsePod,
+        "set_permission": CanAdminPod, "delete_permission": CanAdminPod, "destroy": CanAdminPod,
+        "start": CanAdminPod, "stop": CanAdminPod, "restart": CanAdminPod,
+    }
+
+    def get_queryset(self):
+        principal = self.request.user
+        if principal is None or not principal.is_authenticated:  # schema generation
+            return Pod.objects.none()
+        return Pod.objects.visible_to(principal).with_level(principal).select_related("tenant")
+
+    def get_permissions(self):
+        name = self.action
+        if name == "permissions" and self.request.method == "POST":
+            name = "set_permission"
+        level = self.level_for_action.get(name)
+        return [IsAuthenticated()] + ([level()] if level else [])
+
+    def get_object(self):
+        pod_id = self.kwargs[self.lookup_field]
+        pod = self.get_queryset().filter(pod_id=pod_id).first()
+        if pod is None:
+            raise exceptions.NotFound(f"Pod with identifier pod_id: '{pod_id}' not found.")
+        self.check_object_permissions(self.request, pod)
+        return pod
+
+    def _actor(self):
+        return services.actor_of(self.request.user)
+
+    # --- CRUD -----------------------------------------------------------------------------------
+
+    @extend_schema(operation_id="list_pods", responses=PodResponseSerializer(many=True))
+    def list(self, request):
+        principal = request.user
+        pods = (Pod.objects.visible_to(principal).only(*DISPLAY_COLUMNS).order_by("pod_id"))
+        result = [render_pod(pod) for pod in pods]
+        metadata = {}
+        if principal.admin_mode:
+            own = (PodPermission.objects.filter(pod__tenant=principal.tenant, username=principal.username)
+                   .values_list("pod__pod_id", flat=True).order_by("pod__pod_id"))
+            metadata["admin_context"] = {
+                "admin_mode": True, "user_accessible_ids": list(own),
+                "msg": "Admin mode: every pod of the tenant is listed.",
+            }
+        return ok(result, "Pods retrieved successfully.", metadata)
+
+    @extend_schema(operation_id="create_pod", request=NewPodSerializer, responses=PodResponseSerializer)
+    def create(self, request):
+        data = self._validated(NewPodSerializer, request.data)
+        pod = services.pod_create(principal=request.user, data=data)
+        return ok(render_pod(pod), "Pod created successfully.")
+
+    @extend_schema(operation_id="get_pod", responses=PodResponseSerializer)
+    def retrieve(self, request, pod_id=None):
+        return ok(render_pod(self.get_object()), "Pod retrieved successfully.")
+
+    @extend_schema(operation_id="update_pod", request=UpdatePodSerializer, responses=PodResponseSerializer)
+    def update(self, request, pod_id=None):
+        pod = self.get_object()
+        data = self._validated(UpdatePodSerializer, request.data)
+        pod, changed = services.pod_update(pod=pod, principal=request.user, data=data)
+        if not changed:
+            return ok(render_pod(pod), "Incoming data made no changes to the pod; nothing was updated.",
+                      {"changed_fields": [], "restart_required": False, "restart_fields": []})
+        restart_fields = [name for name in changed if name in RESTART_FIELDS]
+        return ok(render_pod(pod), "Pod updated successfully.", {
+            "note": UPDATE_NOTE,
+            "changed_fields": changed,
+            "restart_required": bool(restart_fields),
+            "restart_fields": restart_fields,
+        })
+
+    @extend_schema(operation_id="delete_pod", responses=OpenApiTypes.STR,
+                   parameters=[_flag("force", "Accepted for compatibility; no effect yet.")])
+    def destroy(self, request, pod_id=None):
+        services.pod_delete(pod=self.get_object(), actor=self._actor())
+        return ok("", "Pod successfully deleted.")
+
+    # --- Reads ----------------------------------------------------------------------------------
+
+    @extend_schema(operation_id="get_derived_pod", responses=PodResponseSerializer, parameters=[
+        _flag("resolve_secrets", "Replace credential placeholders with their values (pod ADMIN only).")])
+    @action(detail=True, methods=["get"])
+    def derived(self, request, pod_id=None):
+        pod = self.get_object()
+        resolve = QueryFlag.read(request, "resolve_secrets")
+        if resolve and not CanAdminPod().has_object_permission(request, self, pod):
+            raise exceptions.PermissionDenied("Only pod ADMINs may resolve credential placeholders.")
+        derived = derived_spec(pod, resolve_credentials=resolve)
+        result = render_pod(pod)
+        result.update({k: v for k, v in derived.spec.items() if k in result})
+        return ok(result, "Final derived pod retrieved successfully.", {
+            "credentials_resolved": resolve,
+            "unresolved_placeholders": derived.unresolved,
+        })
+
+    @extend_schema(operation_id="get_pod_credentials", responses=CredentialsResponseSerializer)
+    @action(detail=True, methods=["get"])
+    def credentials(self, request, pod_id=None):
+        creds = ensure_credentials(self.get_object())
+        return ok({"user_username": creds.user_username, "user_password": creds.user_password})
+
+    @extend_schema(operation_id="get_pod_logs", responses=LogsResponseSerializer, parameters=[
+        OpenApiParameter("run", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                         description="Which run's logs: 'latest' (default), 'previous', or an "
+                                     "instance_id listed in metadata.runs.")])
+    @action(detail=True, methods=["get"])
+    def logs(self, request, pod_id=None):
+        pod = self.get_object()
+        runs = list(PodLogRun.objects.filter(pod=pod).defer("text"))
+        chosen = self._chosen_run(runs, request.query_params.get("run", "latest"))
+        text = ""
+        if chosen is not None:
+            text = PodLogRun.objects.filter(pk=chosen.pk).values_list("text", flat=True).first() or ""
+        events = PodEvent.objects.filter(pod=pod).only("created_at", "message")
+        return ok({"logs": text, "action_logs": render_action_logs(events)},
+                  "Pod logs retrieved successfully.",
+                  {"run": render_log_run(chosen) if chosen else None,
+                   "runs": [render_log_run(run) for run in runs]})
+
+    @staticmethod
+    def _chosen_run(runs, which):
+        if which == "latest":
+            return runs[0] if runs else None
+        if which == "previous":
+            return runs[1] if len(runs) > 1 else None
+        for run in runs:
+            if str(run.instance_id) == which:
+                return run
+        raise exceptions.ValidationError({"run": [
+            f"Must be 'latest', 'previous' or an instance_id of this pod's runs (got {which!r})."]})
+
+    # --- Permissions ----------------------------------------------------------------------------
+
+    @extend_schema(operation_id="get_pod_permissions", responses=PermissionsResponseSerializer)
+    @action(detail=True, methods=["get"])
+    def permissions(self, request, pod_id=None):
+        pod = self.get_object()
+        return ok({"permissions": services.permission_lines(pod)}, "Pod permissions retrieved successfully.")
+
+    @extend_schema(operation_id="set_pod_permission", request=SetPermissionSerializer,
+                   responses=PermissionsResponseSerializer)
+    @permissions.mapping.post
+    def set_permission(self, request, pod_id=None):
+        pod = self.get_object()
+        data = self._validated(SetPermissionSerializer, request.data)
+        lines = services.pod_permission_set(pod=pod, principal=request.user, username=data["user"],
+                                            level=data["level"])
+        return ok({"permissions": lines}, "Pod permissions updated successfully.")
+
+    @extend_schema(operation_id="delete_pod_permission", responses=PermissionsResponseSerializer,
+                   parameters=[OpenApiParameter("user", OpenApiTypes.STR, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["delete"], url_path=r"permissions/(?P<user>[^/]+)")
+    def delete_permission(self, request, pod_id=None, user=None):
+        lines = services.pod_permission_delete(pod=self.get_object(), principal=request.user, username=user)
+        return ok({"permissions": lines}, "Pod permission deleted successfully.")
+
+    # --- Lifecycle ------------------------------------------------------------------------------
+
+    @extend_schema(operation_id="start_pod", responses=PodResponseSerializer)
+    @action(detail=True, methods=["get"])
+    def start(self, request, pod_id=None):
+        pod = services.pod_start(pod=self.get_object(), actor=self._actor())
+        return ok(render_pod(pod), "Updated pod's status_requested to ON and requested pod.")
+
+    @extend_schema(operation_id="stop_pod", responses=PodResponseSerializer)
+    @action(detail=True, methods=["get"])
+    def stop(self, request, pod_id=None):
+        pod = services.pod_stop(pod=self.get_object(), actor=self._actor())
+        return ok(render_pod(pod), "Updated pod's status_requested to OFF.")
+
+    @extend_schema(operation_id="restart_pod", responses=PodResponseSerializer, parameters=[
+        _flag("grab_latest_template_tag", "Unpin the template tag so the restart takes the newest.")])
+    @action(detail=True, methods=["get"])
+    def restart(self, request, pod_id=None):
+        grab = QueryFlag.read(request, "grab_latest_template_tag")
+        pod = services.pod_restart(pod=self.get_object(), actor=self._actor(), grab_latest_template_tag=grab)
+        return ok(render_pod(pod), "Updated pod's status_requested to RESTART.")
+
+    @staticmethod
+    def _validated(serializer_class, data):
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

@@ -1,0 +1,145 @@
+"""The Pod: a long-lived service from a Docker image, owned by a tenant.
+
+Desired state is ``status_requested`` plus the spec fields; observed state is ``status`` and
+``status_container``, written only through :mod:`pods.lifecycle` (compare-and-set + event).
+"""
+import hashlib
+import uuid
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from pods.choices import PermissionLevel, PodStatus, RequestedStatus
+
+from .tenants import Tenant
+
+K8S_NAME_MAX = 63
+DEFAULT_TIME_TO_STOP = 43200  # 12 hours, as upstream
+
+
+def default_networking():
+    return {"default": {"protocol": "http", "port": 5000}}
+
+
+class PodQuerySet(models.QuerySet):
+    def visible_to(self, principal):
+        """Pods ``principal`` may see: its tenant's pods on which it holds any permission
+        (directly or through the ``*`` entry); in admin mode every pod of the tenant."""
+        from .permissions import PodPermission
+
+        qs = self.filter(tenant_id=principal.tenant.pk)
+        if principal.admin_mode:
+            return qs
+        grants = PodPermission.objects.filter(pod=OuterRef("pk"),
+                                              username__in=(principal.username, "*"))
+        return qs.filter(Exists(grants))
+
+    def with_level(self, principal):
+        """Annotate ``level``: the principal's effective permission level on each pod (0 = none).
+
+        Admin mode counts as APPROVEDADMIN. One correlated subquery, so it is safe in lists.
+        """
+        from .permissions import PodPermission
+
+        if principal.admin_mode:
+            return self.annotate(level=Value(int(PermissionLevel.APPROVEDADMIN)))
+        best = (PodPermission.objects.filter(pod=OuterRef("pk"),
+                                             username__in=(principal.username, "*"))
+                .order_by("-level").values("level")[:1])
+        return self.annotate(level=Coalesce(Subquery(best), Value(0)))
+
+    def in_flight(self):
+        """Pods the reconciler's sweep must look at (uses the status index)."""
+        from pods.choices import IN_FLIGHT
+
+        return self.filter(status__in=IN_FLIGHT)
+
+
+class Pod(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="pods")
+    pod_id = models.CharField(max_length=64)
+    # Identifies this row forever: a pod re-created with the same pod_id gets a new uid, so the
+    # worker can tell its Kubernetes objects from a deleted predecessor's (label them with it).
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Set by the worker on every start; one value per run (log runs are keyed by it).
+    instance_id = models.UUIDField(null=True, blank=True)
+
+    # --- Spec (desired state) -----------------------------------------------------------------
+    image = models.CharField(max_length=256, blank=True, default="")
+    template = models.CharField(max_length=128, blank=True, default="")
+    description = models.CharField(max_length=404, blank=True, default="")
+    command = models.JSONField(null=True, blank=True)
+    arguments = models.JSONField(null=True, blank=True)
+    environment_variables = models.JSONField(default=dict, blank=True)
+    status_requested = models.CharField(max_length=16, choices=RequestedStatus.choices,
+                                        default=RequestedStatus.ON)
+    # Path-keyed (``{"/data": {"type": ..., ...}}``); the legacy name-keyed format is converted
+    # on input.
+    volume_mounts = models.JSONField(default=dict, blank=True)
+    time_to_stop_default = models.IntegerField(default=DEFAULT_TIME_TO_STOP)
+    time_to_stop_instance = models.IntegerField(null=True, blank=True)
+    networking = models.JSONField(default=default_networking, blank=True)
+    resources = models.JSONField(default=dict, blank=True)
+    compute_queue = models.CharField(max_length=64, default="default")
+
+    # --- Observed state (written through pods.lifecycle and by the worker) --------------------
+    status = models.CharField(max_length=16, choices=PodStatus.choices, default=PodStatus.STOPPED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_container = models.JSONField(default=dict, blank=True)
+    health = models.JSONField(default=dict, blank=True, help_text="Worker bookkeeping.")
+    time_to_stop_ts = models.DateTimeField(null=True, blank=True)
+    start_instance_ts = models.DateTimeField(null=True, blank=True)
+
+    creation_ts = models.DateTimeField(default=timezone.now)
+    # Moves on user writes only (create, update, lifecycle requests), as upstream since 26Q2.
+    update_ts = models.DateTimeField(default=timezone.now)
+
+    objects = PodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tenant_id", "pod_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "pod_id"], name="pod_unique_per_tenant"),
+        ]
+        indexes = [models.Index(fields=["status"], name="pod_status_idx")]
+
+    def __str__(self):
+        return f"{self.pod_id} ({self.tenant_id})"
+
+    @property
+    def k8_name(self) -> str:
+        """Name of the pod's Kubernetes Pod and Service: ``pods-{site}-{tenant}-{pod_id}``.
+
+        A DNS-1123 label (ids are lowercase alphanumerics, so only the length needs care): when
+        longer than 63 characters it is cut and given an 8-hex hash of the full name, so two
+        long names that share a prefix stay distinct. Deterministic: the worker finds objects
+        by name, and tells a predecessor's objects apart by the ``uid`` label.
+        """
+        return k8s_name(self.tenant.site_id, self.tenant.tenant_id, self.pod_id)
+
+    @property
+    def time_to_stop(self) -> int:
+        """Seconds this instance may run (-1: unlimited)."""
+        if self.time_to_stop_instance is not None:
+            return self.time_to_stop_instance
+        return self.time_to_stop_default
+
+    def urls(self) -> dict[str, str]:
+        """networking key → public host name."""
+        return {key: entry.get("url", "") for key, entry in (self.networking or {}).items()}
+
+
+def k8s_name(site_id: str, tenant_id: str, pod_id: str) -> str:
+    full = f"pods-{site_id}-{tenant_id}-{pod_id}"
+    if len(full) <= K8S_NAME_MAX:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return f"{full[:K8S_NAME_MAX - 9].rstrip('-')}-{digest}"
+
+
+def pod_url(pod_id: str, key: str, pod_domain: str) -> str:
+    """``{pod_id}.pods.{domain}`` for the ``default`` entry, ``{pod_id}-{key}.pods.{domain}`` else."""
+    host = pod_id if key == "default" else f"{pod_id}-{key}"
+    return f"{host}.pods.{pod_domain}"

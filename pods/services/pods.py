@@ -1,0 +1,232 @@
+"""Writes to pods: create, update, delete and the lifecycle requests (start, stop, restart).
+
+Views and admin actions call these; each writes the database, appends events and, when desired
+state changed, calls :func:`pods.lifecycle.wake_reconciler` (which sends after commit).
+``data`` is input already checked by the API serializers.
+"""
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, IntegerField, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from pods import images
+from pods.choices import RESTART_FIELDS, PermissionLevel, PodStatus, RequestedStatus
+from pods.errors import Conflict, QuotaExceeded
+from pods.lifecycle import request_status, transition, wake_reconciler
+from pods.models import (Pod, PodCredentials, PodEvent, PodEventKind, PodPermission, Tenant)
+from pods.models.pods import DEFAULT_TIME_TO_STOP, default_networking
+from pods.spec import normalise_networking, normalise_resources, normalise_volume_mounts
+
+# Fields whose values may be shown in an event message (never environment values or mounts).
+_SHOWN_IN_EVENTS = ("image", "description", "status_requested", "time_to_stop_default",
+                    "time_to_stop_instance", "compute_queue")
+
+
+def actor_of(principal) -> str:
+    """How a principal appears in events (admin mode is marked, as upstream's "ADMIN " prefix)."""
+    return f"ADMIN {principal.username}" if principal.admin_mode else principal.username
+
+
+def _check_image(tenant, image: str) -> None:
+    if not images.is_valid_reference(image):
+        raise ValidationError({"image": [f"{image!r} is not a valid image reference."]})
+    if not images.image_allowed(tenant, image):
+        raise ValidationError({"image": [
+            f"Image {images.image_name(image)!r} is not on this site's allow-list of images."]})
+
+
+def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None) -> None:
+    """403 naming the quota when adding ``new_pods`` pods / ``cpu`` / ``mem`` would exceed it.
+
+    Every pod counts, running or not: a stopped pod can be started at any time. The caller holds
+    the tenant row lock, so concurrent creates cannot both squeeze under a limit.
+    """
+    if tenant.max_pods is None and tenant.max_cpu_millicores is None and tenant.max_memory_mb is None:
+        return
+    pods = Pod.objects.filter(tenant=tenant)
+    if exclude_pk is not None:
+        pods = pods.exclude(pk=exclude_pk)
+    used = pods.aggregate(
+        n=Count("pk"),
+        cpu=Sum(Cast(KT("resources__cpu_limit"), IntegerField()), default=0),
+        mem=Sum(Cast(KT("resources__mem_limit"), IntegerField()), default=0),
+    )
+    for quota, limit, total in (("max_pods", tenant.max_pods, used["n"] + new_pods),
+                                ("max_cpu_millicores", tenant.max_cpu_millicores, used["cpu"] + cpu),
+                                ("max_memory_mb", tenant.max_memory_mb, used["mem"] + mem)):
+        if limit is not None and total > limit:
+            raise QuotaExceeded(
+                f"Tenant quota {quota} exceeded: this would make {total}, the limit is {limit}.",
+                metadata={"quota": quota, "limit": limit, "requested_total": total})
+
+
+def _lock_tenant(tenant: Tenant) -> Tenant:
+    return Tenant.objects.select_for_update().get(pk=tenant.pk)
+
+
+@transaction.atomic
+def pod_create(*, principal, data: dict) -> Pod:
+    """Create a pod for ``principal`` (who becomes its ADMIN), with fresh credentials.
+
+    ``status_requested`` ON (the default; RESTART counts as ON) → status REQUESTED and the
+    worker is woken; OFF → STOPPED. 409 for a pod_id taken in the tenant, 403 over a quota.
+    """
+    tenant = _lock_tenant(principal.tenant)
+    pod_id = data["pod_id"]
+    if data.get("image"):
+        _check_image(tenant, data["image"])
+    if Pod.objects.filter(tenant=tenant, pod_id=pod_id).exists():
+        raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
+                       metadata={"pod_id": pod_id})
+    resources = normalise_resources(data.get("resources"))
+    _check_quotas(tenant, new_pods=1, cpu=resources["cpu_limit"], mem=resources["mem_limit"])
+    wants_on = data.get("status_requested", RequestedStatus.ON) != RequestedStatus.OFF
+    now = timezone.now()
+    pod = Pod(
+        tenant=tenant,
+        pod_id=pod_id,
+        image=data.get("image", ""),
+        template=data.get("template", ""),
+        description=data.get("description", ""),
+        command=data.get("command"),
+        arguments=data.get("arguments"),
+        environment_variables=data.get("environment_variables", {}),
+        status_requested=RequestedStatus.ON if wants_on else RequestedStatus.OFF,
+        volume_mounts=normalise_volume_mounts(data.get("volume_mounts", {})),
+        time_to_stop_default=data.get("time_to_stop_default", DEFAULT_TIME_TO_STOP),
+        time_to_stop_instance=data.get("time_to_stop_instance"),
+        networking=normalise_networking(data.get("networking") or default_networking(),
+                                        pod_id=pod_id, pod_domain=tenant.pod_domain),
+        resources=resources,
+        compute_queue=data.get("compute_queue", "default"),
+        status=PodStatus.REQUESTED if wants_on else PodStatus.STOPPED,
+        status_changed_at=now,
+        creation_ts=now,
+        update_ts=now,
+    )
+    try:
+        with transaction.atomic():
+            pod.save(force_insert=True)
+    except IntegrityError:  # lost a race with a concurrent create of the same id
+        raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
+                       metadata={"pod_id": pod_id}) from None
+    actor = actor_of(principal)
+    PodPermission.objects.create(pod=pod, username=principal.username, level=PermissionLevel.ADMIN,
+                                 granted_by=actor)
+    PodCredentials.generate(pod).save(force_insert=True)
+    PodEvent.for_pod(pod, actor=actor, kind=PodEventKind.CREATED, to_status=pod.status,
+                     message=f"Pod object created by '{principal.username}' with status {pod.status}").save()
+    if wants_on:
+        wake_reconciler(pod.pk)
+    return pod
+
+
+def _new_value(pod: Pod, name: str, value, data: dict):
+    """The stored form of ``value`` for field ``name`` (normalised like at create)."""
+    if name == "networking":
+        return normalise_networking(value, pod_id=pod.pod_id, pod_domain=pod.tenant.pod_domain)
+    if name == "resources":
+        return normalise_resources(value, base=pod.resources)
+    if name == "volume_mounts":
+        return normalise_volume_mounts(value)
+    return value
+
+
+@transaction.atomic
+def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
+    """Apply the fields sent in ``data``; return the pod and the names of fields that changed.
+
+    Fields not sent keep their values; ``resources`` merges key by key. A change to
+    ``time_to_stop_instance`` moves the running instance's ``time_to_stop_ts``. Changes to
+    what runs (:data:`pods.choices.RESTART_FIELDS`) take effect at the next (re)start.
+    """
+    tenant = _lock_tenant(pod.tenant) if "resources" in data else pod.tenant
+    current = Pod.objects.select_for_update().select_related("tenant").get(pk=pod.pk)
+    changes = {}
+    for name, value in data.items():
+        new = _new_value(current, name, value, data)
+        if new != getattr(current, name):
+            changes[name] = new
+    if not changes:
+        return current, []
+    if "image" in changes:
+        _check_image(tenant, changes["image"])
+    if "resources" in changes:
+        old, new = current.resources or {}, changes["resources"]
+        if new["cpu_limit"] > old.get("cpu_limit", 0) or new["mem_limit"] > old.get("mem_limit", 0):
+            _check_quotas(tenant, new_pods=0, cpu=new["cpu_limit"], mem=new["mem_limit"],
+                          exclude_pk=current.pk)
+    if "time_to_stop_instance" in changes and current.start_instance_ts:
+        ttl = changes["time_to_stop_instance"]
+        ttl = current.time_to_stop_default if ttl is None else ttl
+        changes["time_to_stop_ts"] = (None if ttl == -1
+                                      else current.start_instance_ts + timedelta(seconds=ttl))
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.update_ts = timezone.now()
+    current.save(update_fields=[*changes, "update_ts"])
+    changed = [name for name in data if name in changes]
+    actor = actor_of(principal)
+    PodEvent.for_pod(current, actor=actor, kind=PodEventKind.UPDATED,
+                     message=_describe_update(actor, changes, changed)).save()
+    if "status_requested" in changes or any(name in RESTART_FIELDS for name in changed):
+        wake_reconciler(current.pk)
+    return current, changed
+
+
+def _describe_update(actor: str, changes: dict, changed: list[str]) -> str:
+    parts = []
+    for name in changed:
+        if name in _SHOWN_IN_EVENTS and len(str(changes[name])) <= 80:
+            parts.append(f"{name}={changes[name]!r}")
+        else:
+            parts.append(name)  # values may be secrets or long: named only
+    return f"{actor} updated the pod: {', '.join(parts)}"
+
+
+@transaction.atomic
+def pod_delete(*, pod: Pod, actor: str) -> None:
+    """Delete the pod row (and its permissions, credentials and logs); the id is free at once.
+
+    The worker removes the Kubernetes objects, which it recognises by the deleted row's ``uid``
+    label, so a new pod with the same id never adopts them. The event survives the row.
+    """
+    pk, uid, tenant_id, pod_id = pod.pk, pod.uid, pod.tenant_id, pod.pod_id
+    pod.delete()
+    PodEvent.objects.create(pod=None, pod_uid=uid, tenant_id=tenant_id, pod_name=pod_id, actor=actor,
+                            kind=PodEventKind.DELETED, message=f"Pod deleted by {actor}")
+    wake_reconciler(pk)
+
+
+def pod_start(*, pod: Pod, actor: str) -> Pod:
+    """STOPPED → REQUESTED with status_requested ON. Any other status: 409 naming it."""
+    won = transition(pod, to=PodStatus.REQUESTED, expected=[PodStatus.STOPPED], actor=actor,
+                     message="start requested",
+                     fields={"status_requested": RequestedStatus.ON, "update_ts": timezone.now()})
+    if not won:
+        status = Pod.objects.filter(pk=pod.pk).values_list("status", flat=True).first()
+        raise Conflict(f"Pod '{pod.pod_id}' can only be started when STOPPED; its status is {status}. "
+                       "Use restart_pod to restart a running pod.", metadata={"status": status})
+    wake_reconciler(pod.pk)
+    return pod
+
+
+def pod_stop(*, pod: Pod, actor: str) -> Pod:
+    """Ask for the pod to be stopped (status_requested OFF); the worker tears it down."""
+    request_status(pod, requested=RequestedStatus.OFF, actor=actor)
+    wake_reconciler(pod.pk)
+    return pod
+
+
+def pod_restart(*, pod: Pod, actor: str, grab_latest_template_tag: bool = False) -> Pod:
+    """Ask for a restart (status_requested RESTART): the worker stops the pod, then starts it."""
+    fields = {}
+    if grab_latest_template_tag and "@" in pod.template:
+        fields["template"] = pod.template.split("@", 1)[0]  # unpinned: the next derive takes the newest
+    request_status(pod, requested=RequestedStatus.RESTART, actor=actor, fields=fields)
+    wake_reconciler(pod.pk)
+    return pod
