@@ -205,6 +205,8 @@ PODS_LOG_COLLECT_SECONDS = env.float("PODS_LOG_COLLECT_SECONDS", default=10.0)
 PODS_LOG_MAX_BYTES = env.int("PODS_LOG_MAX_BYTES", default=10 * 1024 * 1024)
 # Bytes fetched per pod per collection (bounded work per beat).
 PODS_LOG_FETCH_BYTES = env.int("PODS_LOG_FETCH_BYTES", default=1024 * 1024)
+# Pods visited per log-collection pass (least recently collected first), bounding each pass.
+PODS_LOG_PODS_PER_PASS = env.int("PODS_LOG_PODS_PER_PASS", default=200)
 # Recent Warning events kept per pod (shown in the admin and status messages).
 PODS_WARNINGS_KEPT = env.int("PODS_WARNINGS_KEPT", default=10)
 
@@ -218,6 +220,14 @@ CELERY_BEAT_SCHEDULE.update({
         "options": {"expires": PODS_LOG_COLLECT_SECONDS},
     },
 })
+
+# --- Proxy (Traefik) -----------------------------------------------------------------------------
+PODS_TRAEFIK_HTTP_ENTRYPOINT = env.str("PODS_TRAEFIK_HTTP_ENTRYPOINT", default="websecure")
+PODS_TRAEFIK_TCP_ENTRYPOINT = env.str("PODS_TRAEFIK_TCP_ENTRYPOINT", default="websecure")
+# Empty: TLS with Traefik's default certificate.
+PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="letsencrypt")
+# Where Traefik reaches this service (forwardAuth for pods with tapis_auth).
+PODS_PUBLIC_URL = env.str("PODS_PUBLIC_URL", default="http://localhost:8000")
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from .views import ApiNotFoundView, HealthcheckView
+from .views import ApiNotFoundView, HealthcheckView, traefik_config
 
 api_patterns = [
     path("", include("pods.urls")),
@@ -14,6 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthcheck", HealthcheckView.as_view(), name="healthcheck"),
     path("v3/healthcheck", HealthcheckView.as_view()),
+    path("traefik-config", traefik_config, name="traefik-config"),
+    path("pods/traefik-config", traefik_config),
+    path("v3/pods/traefik-config", traefik_config),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),

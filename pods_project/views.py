@@ -32,6 +32,18 @@ def _check_redis():
 HEALTH_CHECKS = {"database": _check_database, "redis": _check_redis}
 
 
+def _cluster_state():
+    from workers import cluster_health
+
+    try:
+        state = cluster_health.read()
+    except redis.RedisError:
+        return "unknown"
+    if state is None:
+        return "unknown (no recent sweep)"
+    return "reachable" if state["reachable"] else f"unreachable since {state['since']}: {state['error']}"
+
+
 class HealthcheckView(APIView):
     """Liveness and readiness: answers 200 only when Postgres and Redis both answer."""
 
@@ -53,12 +65,15 @@ class HealthcheckView(APIView):
                 logger.warning("healthcheck: %s is not answering: %s", name, exc)
                 results[name] = "unavailable"
                 failed.append(name)
+        # What the last sweep saw of the cluster: informative, not a reason to fail, since the
+        # API keeps working (and every pod keeps its state) while the cluster is away.
+        metadata = {"kubernetes": _cluster_state() if "redis" not in failed else "unknown"}
         if failed:
             return Response(
-                Envelope(results, f"Unhealthy: {', '.join(failed)} not answering.", status="error"),
+                Envelope(results, f"Unhealthy: {', '.join(failed)} not answering.", metadata, status="error"),
                 status=503,
             )
-        return Response(Envelope(results, "The service is healthy."))
+        return Response(Envelope(results, "The service is healthy.", metadata))
 
 
 class ApiNotFoundView(APIView):
@@ -88,3 +103,16 @@ def server_error(request):
     from django.views.defaults import server_error as default_server_error
 
     return default_server_error(request)
+
+
+def traefik_config(request):
+    """Traefik's HTTP provider endpoint: raw JSON (no envelope, no auth), as upstream serves it."""
+    import json
+
+    from django.http import HttpResponse, HttpResponseNotAllowed
+
+    from workers.traefik import current_config
+
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return HttpResponse(json.dumps(current_config()), content_type="application/json")

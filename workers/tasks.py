@@ -1,8 +1,74 @@
-"""Celery tasks. Names are stable wire identifiers: never rename one silently."""
+"""Celery tasks. Names are stable wire identifiers: never rename one silently.
+
+Tasks take ids, are idempotent, and only nudge: the sweep guarantees convergence when a task is
+lost, runs twice or dies half way.
+"""
+import logging
+
+import redis
 from celery import shared_task
+from django.conf import settings
+
+from workers.kube.errors import TransientKubeError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="workers.ping")
 def ping(token):
     """Echo ``token`` back: lets operators and tests prove a worker consumes from the broker."""
     return {"pong": token}
+
+
+@shared_task(name="workers.reconcile_pod", autoretry_for=(TransientKubeError,), retry_backoff=1,
+             retry_backoff_max=30, retry_jitter=True, max_retries=5)
+def reconcile_pod(pod_pk: int) -> str:
+    """Bring one pod toward its desired state now (spawn, adopt or tear down)."""
+    from workers.spawner import reconcile_pod as run
+
+    outcome = run(pod_pk)
+    logger.info("reconcile_pod %s: %s", pod_pk, outcome)
+    return outcome
+
+
+def _singleton(name: str, ttl: float):
+    """A non-blocking Redis lock so two beats (or a slow run) never overlap."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return client.lock(f"pods:lock:{name}", timeout=ttl, blocking=False)
+
+
+@shared_task(name="workers.sweep", ignore_result=True)
+def sweep() -> dict | None:
+    """The periodic reconcile sweep (see workers.sweep)."""
+    from workers.sweep import sweep as run
+
+    lock = _singleton("sweep", ttl=max(30.0, settings.PODS_SWEEP_SECONDS * 6))
+    if not lock.acquire():
+        logger.info("sweep: another sweep is running; skipping")
+        return None
+    try:
+        report = run()
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            logger.warning("sweep: lock expired before the sweep finished")
+    logger.info("sweep: %s", report)
+    return report.__dict__
+
+
+@shared_task(name="workers.collect_logs", ignore_result=True)
+def collect_logs() -> dict | None:
+    """Incremental log collection for running pods (see workers.logs)."""
+    from workers.logs import collect_logs as run
+
+    lock = _singleton("collect_logs", ttl=max(60.0, settings.PODS_LOG_COLLECT_SECONDS * 6))
+    if not lock.acquire():
+        return None
+    try:
+        return run()
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            logger.warning("collect_logs: lock expired before the pass finished")

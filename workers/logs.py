@@ -1,0 +1,86 @@
+"""Incremental container-log collection, one stored run per pod instance.
+
+Each pass asks Kubernetes only for what is new (``sinceTime`` = the last line's timestamp,
+``limitBytes`` bounded), appends it to the run's text and drops the oldest lines beyond
+``PODS_LOG_MAX_BYTES``. A restart is a new instance, hence a new run: the previous run's logs
+stay readable.
+"""
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from pods.choices import PodStatus
+from pods.models import Pod, PodLogRun
+from workers.kube import api as kube
+from workers.kube.errors import KubeError
+
+logger = logging.getLogger(__name__)
+# Pods that ended recently still get one more pass, so a crash's last words are kept.
+FINAL_PASS_WINDOW = timedelta(minutes=5)
+
+
+def _split_timestamp(line: str) -> tuple[datetime | None, str]:
+    stamp, _, text = line.partition(" ")
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")), text
+    except ValueError:
+        return None, line
+
+
+def cap(text: str, limit: int) -> tuple[str, bool]:
+    """Keep the newest whole lines within ``limit`` bytes; True when something was dropped."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text, False
+    cut = data[len(data) - limit:]
+    newline = cut.find(b"\n")
+    cut = cut[newline + 1:] if newline != -1 else cut
+    return cut.decode("utf-8", errors="ignore"), True
+
+
+def collect_pod(pod: Pod) -> int:
+    """Fetch what is new for the pod's current run; returns the bytes added."""
+    if not pod.instance_id:
+        return 0
+    run, _ = PodLogRun.objects.get_or_create(pod=pod, instance_id=pod.instance_id)
+    since = run.collected_until.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if run.collected_until else None
+    raw = kube.read_log(pod.k8_name, since_time=since, limit_bytes=settings.PODS_LOG_FETCH_BYTES, timestamps=True)
+    new_lines, last = [], run.collected_until
+    for line in raw.splitlines():
+        stamp, text = _split_timestamp(line)
+        # sinceTime is inclusive; lines at or before the last one we kept are repeats.
+        if stamp is not None and run.collected_until is not None and stamp <= run.collected_until:
+            continue
+        new_lines.append(text)
+        last = stamp or last
+    if not new_lines:
+        return 0
+    added = "\n".join(new_lines) + "\n"
+    text, dropped = cap(run.text + added, settings.PODS_LOG_MAX_BYTES)
+    PodLogRun.objects.filter(pk=run.pk).update(
+        text=text, bytes=run.bytes + len(added.encode()), truncated=run.truncated or dropped,
+        collected_until=last, updated_at=timezone.now())
+    return len(added)
+
+
+def collect_logs(limit: int | None = None) -> dict:
+    """One bounded pass over running (and just-ended) pods, least recently collected first."""
+    now = timezone.now()
+    recent = Q(status__in=(PodStatus.ERROR, PodStatus.COMPLETE), status_changed_at__gte=now - FINAL_PASS_WINDOW)
+    pods = (Pod.objects.filter(Q(status=PodStatus.AVAILABLE) | recent, instance_id__isnull=False)
+            .select_related("tenant").order_by("health__logs_at", "pk")[: limit or settings.PODS_LOG_PODS_PER_PASS])
+    done, added, failed = [], 0, 0
+    for pod in pods:
+        try:
+            added += collect_pod(pod)
+            done.append(pod)
+        except KubeError as exc:
+            failed += 1
+            logger.info("log collection for pod %s failed: %s", pod.pk, exc)
+    for pod in done:
+        pod.health = {**pod.health, "logs_at": now.isoformat()}
+    Pod.objects.bulk_update(done, ["health"])
+    return {"pods": len(done), "bytes": added, "failed": failed}

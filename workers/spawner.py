@@ -1,0 +1,147 @@
+"""Bring one pod toward its desired state now: spawn, adopt, or tear down.
+
+Every step is idempotent and guarded by compare-and-set transitions, so a redelivered task, two
+workers on the same pod, or a task racing the sweep are all harmless. What a task cannot finish
+(the cluster is down, the worker dies) the sweep re-drives later.
+
+Spawn:  REQUESTED --(claim, new instance id; committed)--> SPAWNER SETUP
+        --(Service + Pod created, or adopted after a lost response)--> CREATING
+Stop:   any live status --> DELETING --(objects gone; the sweep sees it)--> STOPPED
+"""
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+
+from pods.choices import PodStatus, RequestedStatus
+from pods.lifecycle import request_status, transition, wake_reconciler
+from pods.models import Pod
+from workers.kube import api as kube
+from workers.kube.errors import AlreadyExists, PermanentKubeError, TransientKubeError
+from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID, pod_manifest, service_manifest
+from workers.spec import pod_spec_for
+
+logger = logging.getLogger(__name__)
+S = PodStatus
+ACTOR = "spawner"
+TEARDOWN_FROM = (S.REQUESTED, S.SPAWNER_SETUP, S.CREATING, S.AVAILABLE, S.ERROR, S.COMPLETE)
+
+
+def reconcile_pod(pod_pk: int) -> str:
+    """One pass for one pod; returns what it did (for logs and tests)."""
+    pod = Pod.objects.select_related("tenant").filter(pk=pod_pk).first()
+    if pod is None:
+        return "gone"  # deleted: the sweep removes its objects as orphans
+    wants = pod.status_requested
+    if wants in (RequestedStatus.OFF, RequestedStatus.RESTART):
+        if pod.status == S.STOPPED:
+            if wants == RequestedStatus.RESTART:
+                return restart_from_stopped(pod)
+            return "at rest"
+        return teardown(pod)
+    if pod.status == S.REQUESTED:
+        return spawn(pod)
+    if pod.status == S.SPAWNER_SETUP:
+        return create_objects(pod)
+    return f"nothing to do ({pod.status})"
+
+
+def restart_from_stopped(pod: Pod) -> str:
+    """RESTART has finished its stop half: ask for ON again and spawn."""
+    request_status(pod, requested=RequestedStatus.ON, actor=ACTOR, message="restart: pod stopped, starting it again")
+    if transition(pod, to=S.REQUESTED, expected=[S.STOPPED], actor=ACTOR, message="restarting"):
+        return spawn(pod)
+    return "restart raced"
+
+
+def spawn(pod: Pod) -> str:
+    """Claim a REQUESTED pod (skipping it if another worker holds the row) and create its objects."""
+    with transaction.atomic():
+        locked = (Pod.objects.select_for_update(skip_locked=True)
+                  .filter(pk=pod.pk, status=S.REQUESTED, status_requested=RequestedStatus.ON).first())
+        if locked is None:
+            return "claimed elsewhere"
+        # The instance id is committed before anything is created, so a create whose response
+        # is lost can be recognised as ours (same uid and instance labels) and adopted.
+        won = transition(pod, to=S.SPAWNER_SETUP, expected=[S.REQUESTED], actor=ACTOR,
+                         fields={"instance_id": uuid.uuid4(), "status_container": {"message": "Creating the pod."},
+                                 "start_instance_ts": None, "time_to_stop_ts": None})
+    if not won:
+        return "claimed elsewhere"
+    return create_objects(pod)
+
+
+def create_objects(pod: Pod) -> str:
+    """Create (or adopt) the Service and the Pod of the current instance, then CREATING."""
+    try:
+        spec = pod_spec_for(pod)
+    except Exception as exc:  # noqa: BLE001 - a spec that cannot be built is the user's to fix
+        logger.exception("cannot build the spec of pod %s", pod.pk)
+        transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
+                   fields={"status_container": {"message": f"The pod's definition cannot be run: {exc}"}},
+                   message="invalid definition")
+        return "invalid spec"
+    try:
+        service = service_manifest(spec)
+        if service is not None:
+            _create_or_adopt("service", service, spec)
+        _create_or_adopt("pod", pod_manifest(spec), spec)
+    except PermanentKubeError as exc:
+        transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
+                   fields={"status_container": {"message": f"Kubernetes refused the pod: {exc}"}},
+                   message="Kubernetes refused the pod")
+        return "refused"
+    # Transient errors propagate: the task retries with backoff, and the sweep re-drives.
+    transition(pod, to=S.CREATING, expected=[S.SPAWNER_SETUP], actor=ACTOR,
+               fields={"status_container": {"message": "The pod is starting."}})
+    return "created"
+
+
+def _create_or_adopt(kind: str, manifest: dict, spec) -> None:
+    try:
+        kube.create(kind, manifest)
+        return
+    except AlreadyExists:
+        existing = kube.read(kind, spec.name)
+    if existing is None:  # deleted in between: try once more
+        kube.create(kind, manifest)
+        return
+    labels = existing.get("metadata", {}).get("labels") or {}
+    if labels.get(LABEL_POD_UID) == spec.pod_uid and labels.get(LABEL_INSTANCE) == spec.instance_id:
+        logger.info("adopting %s %s (created by an earlier attempt)", kind, spec.name)
+        return
+    # A predecessor's object (an older run, or a deleted pod with the same id): never adopt it.
+    logger.info("replacing stale %s %s", kind, spec.name)
+    kube.delete(kind, spec.name, grace_seconds=0, uid=existing["metadata"].get("uid"))
+    try:
+        kube.create(kind, manifest)
+    except AlreadyExists as exc:
+        # Still terminating: fail transiently; the retry or the sweep will get it next time.
+        raise TransientKubeError(f"{kind} {spec.name} of a previous run is still terminating") from exc
+
+
+def teardown(pod: Pod) -> str:
+    """Move to DELETING and delete the Pod and Service; the sweep marks STOPPED once they are gone."""
+    if pod.status != S.DELETING:
+        if not transition(pod, to=S.DELETING, expected=TEARDOWN_FROM, actor=ACTOR,
+                          fields={"status_container": {"message": "The pod is stopping."}}):
+            return "teardown raced"
+    grace = settings.PODS_STOP_GRACE_SECONDS
+    pod_gone = not kube.delete("pod", pod.k8_name, grace_seconds=grace)
+    service_gone = not kube.delete("service", pod.k8_name)
+    if pod_gone and service_gone:
+        finish_stop(pod)
+        return "stopped"
+    return "deleting"
+
+
+def finish_stop(pod: Pod) -> bool:
+    """DELETING → STOPPED with the run's fields cleared; RESTART continues with a new spawn."""
+    done = transition(pod, to=S.STOPPED, expected=[S.DELETING], actor=ACTOR, fields={
+        "status_container": {}, "start_instance_ts": None, "time_to_stop_ts": None,
+        "time_to_stop_instance": None})
+    if done and pod.status_requested == RequestedStatus.RESTART:
+        wake_reconciler(pod.pk)
+    return done
+

@@ -1,0 +1,40 @@
+"""From a Pod row to the plain-value PodSpec the manifest builders take."""
+from django.conf import settings
+
+from pods.derive import derived_spec
+from pods.models import Pod
+from workers.kube import client as kube_client
+from workers.kube.manifests import PodSpec
+
+
+def pod_spec_for(pod: Pod) -> PodSpec:
+    """The derived pod (templates merged, credential placeholders resolved) as a PodSpec.
+
+    Credentials are resolved here and only here: they reach the cluster, never the API.
+    """
+    spec = derived_spec(pod, resolve_credentials=True).spec
+    resources = spec.get("resources") or {}
+    queue = settings.PODS_COMPUTE_QUEUE_CONFIG.get(spec.get("compute_queue") or "default", {})
+    ports = {key: int(entry["port"]) for key, entry in (spec.get("networking") or {}).items()
+             if entry and entry.get("port")}
+    return PodSpec(
+        name=pod.k8_name,
+        namespace=kube_client.namespace(),
+        tenant_id=pod.tenant.tenant_id,
+        pod_id=pod.pod_id,
+        pod_uid=str(pod.uid),
+        instance_id=str(pod.instance_id),
+        image=spec["image"],
+        command=spec.get("command") or None,
+        args=spec.get("arguments") or None,
+        env={k: str(v) for k, v in (spec.get("environment_variables") or {}).items()},
+        ports=ports,
+        cpu_request_m=int(resources.get("cpu_request", 250)),
+        cpu_limit_m=int(resources.get("cpu_limit", 2000)),
+        mem_request_mi=int(resources.get("mem_request", 256)),
+        mem_limit_mi=int(resources.get("mem_limit", 3072)),
+        gpus=int(resources.get("gpus") or 0),
+        gpu_resource=queue.get("gpu_resource", settings.PODS_GPU_RESOURCE),
+        node_selector=queue.get("node_selector", {}),
+        tolerations=queue.get("tolerations", []),
+    )

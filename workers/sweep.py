@@ -1,0 +1,260 @@
+"""The reconcile sweep: observe the whole cluster at O(1) API cost and converge every pod.
+
+One labelled list of pods, one of services and one of Warning events per namespace; one query
+for the pods that may still change; bulk writes for what did. Anything that needs Kubernetes
+writes (spawn, teardown) is handed to ``workers.reconcile_pod`` tasks; the sweep itself only
+lists, and deletes orphans.
+"""
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus
+from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
+from pods.models import Pod, Tenant, k8s_name
+from workers import cluster_health
+from workers.kube import api as kube
+from workers.kube.errors import KubeError
+from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
+from workers.observe import observe
+
+logger = logging.getLogger(__name__)
+S = PodStatus
+ACTOR = "reconciler"
+STARTING = (S.REQUESTED, S.SPAWNER_SETUP, S.CREATING)
+ROW_FIELDS = ("pk", "uid", "tenant_id", "pod_id", "status", "status_requested", "instance_id",
+              "status_container", "status_changed_at", "start_instance_ts", "time_to_stop_ts",
+              "time_to_stop_instance", "time_to_stop_default", "health")
+
+
+@dataclass
+class SweepReport:
+    kube_requests: int = 0
+    pods_seen: int = 0
+    transitions: int = 0
+    container_updates: int = 0
+    reconciles: list = field(default_factory=list)
+    orphans_deleted: int = 0
+    cluster: str = "ok"
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _labels(obj: dict) -> dict:
+    return obj.get("metadata", {}).get("labels") or {}
+
+
+def _rows():
+    """Pods that may still change on their own or need the worker: one query."""
+    needs_work = (Q(status__in=IN_FLIGHT)
+                  | Q(status=S.STOPPED, status_requested=RequestedStatus.RESTART)
+                  | (Q(status__in=(S.ERROR, S.COMPLETE)) & ~Q(status_requested=RequestedStatus.ON)))
+    return list(Pod.objects.filter(needs_work).values(*ROW_FIELDS))
+
+
+def _stub(row: dict) -> Pod:
+    """A Pod carrying just what transitions and events need (no extra query)."""
+    return Pod(pk=row["pk"], uid=row["uid"], tenant_id=row["tenant_id"], pod_id=row["pod_id"],
+               status=row["status"], status_requested=row["status_requested"])
+
+
+def _warnings_by_pod(events: list) -> dict:
+    grouped = defaultdict(list)
+    for event in events:
+        obj = event.get("involvedObject") or {}
+        if obj.get("kind") == "Pod":
+            when = event.get("lastTimestamp") or event.get("eventTime") or ""
+            grouped[obj.get("name")].append((when, f"{event.get('reason', '')}: {event.get('message', '')}"))
+    keep = settings.PODS_WARNINGS_KEPT
+    return {name: [m for _, m in sorted(items)[-keep:]] for name, items in grouped.items()}
+
+
+def sweep() -> SweepReport:
+    """One full pass. Safe to run concurrently with tasks and API writes (everything is CAS)."""
+    report = SweepReport()
+    now = timezone.now()
+    try:
+        kpods = kube.list_managed("pod").get("items", [])
+        ksvcs = kube.list_managed("service").get("items", [])
+        events = kube.list_warning_events().get("items", [])
+        report.kube_requests += 3
+    except KubeError as exc:
+        # Leave every pod exactly as it is; nothing observed means nothing to conclude.
+        cluster_health.record(ok=False, error=str(exc))
+        logger.warning("sweep: cluster unreachable, pods left untouched: %s", exc)
+        report.cluster = "unreachable"
+        return report
+    cluster_health.record(ok=True)
+
+    pods_by_uid = {_labels(p).get(LABEL_POD_UID): p for p in kpods}
+    svcs_by_uid = {_labels(s).get(LABEL_POD_UID): s for s in ksvcs}
+    warnings = _warnings_by_pod(events)
+    rows = _rows()
+    report.pods_seen = len(rows)
+    tenants = {pk: (site, tid) for pk, site, tid in Tenant.objects.values_list("pk", "site_id", "tenant_id")} \
+        if rows else {}
+
+    changes, container_updates, to_reconcile, ttl_expired = [], [], [], []
+    expected_instance = {}  # uid -> instance id whose objects may legitimately exist
+    redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
+
+    for row in rows:
+        uid = str(row["uid"])
+        name = k8s_name(*tenants[row["tenant_id"]], row["pod_id"])
+        status, wants = row["status"], row["status_requested"]
+        instance = str(row["instance_id"]) if row["instance_id"] else None
+        kpod = pods_by_uid.get(uid)
+        if kpod is not None and _labels(kpod).get(LABEL_INSTANCE) != instance:
+            kpod = None  # an older run's object: removed below as an orphan
+        if status != S.STOPPED:
+            expected_instance[uid] = instance
+
+        if wants != RequestedStatus.ON:
+            if status == S.DELETING and kpod is None and svcs_by_uid.get(uid) is None:
+                changes.append(_stop_change(row))
+                if wants == RequestedStatus.RESTART:
+                    to_reconcile.append(row["pk"])
+            elif status != S.DELETING or (kpod is not None and not kpod["metadata"].get("deletionTimestamp")):
+                to_reconcile.append(row["pk"])  # teardown not started, or its deletes were lost
+            continue
+
+        if kpod is None:
+            if status == S.AVAILABLE:
+                changes.append(Change(_stub(row), S.REQUESTED, (S.AVAILABLE,), {"status_container": {
+                    "message": "The Kubernetes pod disappeared; starting it again."}}, "pod vanished"))
+                to_reconcile.append(row["pk"])
+            elif status in STARTING and row["status_changed_at"] < redrive_before:
+                if status == S.CREATING:
+                    changes.append(Change(_stub(row), S.REQUESTED, (S.CREATING,), {"status_container": {
+                        "message": "The pod never appeared in Kubernetes; creating it again."}}, "re-driven"))
+                to_reconcile.append(row["pk"])
+            elif status == S.DELETING:
+                to_reconcile.append(row["pk"])
+            continue
+
+        seen = observe(kpod, warnings.get(name))
+        if seen.status is None:
+            continue
+        container = seen.container
+        if row["health"].get("warnings") != warnings.get(name, []):
+            container_updates.append((row, container, {**row["health"], "warnings": warnings.get(name, [])}))
+        if seen.status != status:
+            fields = {"status_container": container}
+            if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
+                fields.update(_run_clock(row, now))
+            if seen.wants_log_tail:
+                fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
+                report.kube_requests += 1
+            changes.append(Change(_stub(row), seen.status, (status,), fields, container.get("message", "")))
+        elif _container_changed(row["status_container"], container):
+            container_updates.append((row, container, None))
+        if status == S.AVAILABLE and row["time_to_stop_ts"] and row["time_to_stop_ts"] <= now:
+            ttl_expired.append(row)
+
+    moved = apply_transitions(changes, actor=ACTOR)
+    report.transitions = len(moved)
+    report.container_updates = _write_containers(container_updates)
+    for row in ttl_expired:
+        pod = _stub(row)
+        request_status(pod, requested=RequestedStatus.OFF, actor=ACTOR,
+                       message="reconciler turned the pod OFF: its time_to_stop was reached")
+        to_reconcile.append(row["pk"])
+    report.orphans_deleted = _delete_orphans(kpods, ksvcs, expected_instance, now)
+    report.kube_requests += report.orphans_deleted
+    report.reconciles = sorted(set(to_reconcile))
+    _enqueue(report.reconciles)
+    return report
+
+
+def _stop_change(row) -> Change:
+    return Change(_stub(row), S.STOPPED, (S.DELETING,), {
+        "status_container": {}, "start_instance_ts": None, "time_to_stop_ts": None, "time_to_stop_instance": None})
+
+
+def _run_clock(row, now) -> dict:
+    """First AVAILABLE of a run: when it started and when it must stop."""
+    ttl = row["time_to_stop_instance"] if row["time_to_stop_instance"] is not None else row["time_to_stop_default"]
+    return {"start_instance_ts": now, "time_to_stop_ts": None if ttl == -1 else now + timedelta(seconds=ttl)}
+
+
+def _container_changed(old: dict, new: dict) -> bool:
+    keys = ("phase", "message", "ready", "restart_count", "reason")
+    return any((old or {}).get(k) != new.get(k) for k in keys)
+
+
+def _with_log_tail(message: str, name: str, lines: int = 10) -> str:
+    try:
+        tail = kube.read_log(name, tail_lines=lines, limit_bytes=4096).strip()
+    except KubeError:
+        return message
+    return f"{message}\nLast log lines:\n{tail}" if tail else message
+
+
+def _write_containers(updates) -> int:
+    """Status-container (and warning) changes that are not transitions: one bulk UPDATE."""
+    if not updates:
+        return 0
+    pods = []
+    for row, container, health in updates:
+        pod = _stub(row)
+        pod.status_container = container
+        pod.health = health if health is not None else row["health"]
+        pods.append(pod)
+    with transaction.atomic():
+        Pod.objects.bulk_update(pods, ["status_container", "health"])
+    return len(pods)
+
+
+def _delete_orphans(kpods, ksvcs, expected_instance, now) -> int:
+    """Managed objects that belong to no live run, once older than the grace period."""
+    unknown = {_labels(o).get(LABEL_POD_UID) for o in (*kpods, *ksvcs)} - set(expected_instance)
+    if unknown:
+        # Pods at rest keep a finished run's objects (ERROR/COMPLETE keep their logs readable).
+        for uid, status, instance in Pod.objects.filter(uid__in=[u for u in unknown if _is_uuid(u)]) \
+                .values_list("uid", "status", "instance_id"):
+            if status in (S.ERROR, S.COMPLETE):
+                expected_instance[str(uid)] = str(instance) if instance else None
+    grace = now - timedelta(seconds=settings.PODS_ORPHAN_GRACE_SECONDS)
+    deleted = 0
+    for kind, objects in (("pod", kpods), ("service", ksvcs)):
+        for obj in objects:
+            labels, meta = _labels(obj), obj.get("metadata", {})
+            uid = labels.get(LABEL_POD_UID)
+            if uid in expected_instance and labels.get(LABEL_INSTANCE) == expected_instance[uid]:
+                continue
+            if meta.get("deletionTimestamp"):
+                continue
+            created = _parse_ts(meta.get("creationTimestamp"))
+            if created and created > grace:
+                continue
+            logger.info("deleting orphaned %s %s (pod uid %s)", kind, meta.get("name"), uid)
+            try:
+                kube.delete(kind, meta["name"], uid=meta.get("uid"))
+                deleted += 1
+            except KubeError as exc:
+                logger.warning("could not delete orphaned %s %s: %s", kind, meta.get("name"), exc)
+    return deleted
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def _enqueue(pod_pks):
+    for pk in pod_pks:
+        wake_reconciler(pk)

@@ -1,0 +1,88 @@
+"""Traefik dynamic configuration for every AVAILABLE pod (served raw at ``/traefik-config``).
+
+Traefik's HTTP provider polls it. Per networking entry:
+
+- ``http``: a router on ``Host(`url`)`` with TLS, plus middlewares for the IP allow-list, CORS
+  and Tapis auth (forwardAuth to this service's ``/v3/pods/{pod_id}/auth``);
+- ``tcp``: a TCP router on ``HostSNI(`url`)`` terminating TLS;
+- ``postgres``: the same with TLS passthrough (Postgres negotiates TLS itself);
+- ``local_only``: nothing (reachable inside the cluster only).
+"""
+from django.conf import settings
+
+from pods.choices import PodStatus
+from pods.models import Pod
+
+
+def _upstream(pod: Pod, port: int) -> str:
+    return f"{pod.k8_name}.{settings.PODS_KUBE_NAMESPACE}.svc:{port}"
+
+
+def _tls() -> dict:
+    resolver = settings.PODS_TRAEFIK_CERT_RESOLVER
+    return {"certResolver": resolver} if resolver else {}
+
+
+def _http_middlewares(name: str, pod: Pod, entry: dict, middlewares: dict) -> list:
+    names = []
+    if entry.get("ip_allow_list"):
+        middlewares[f"{name}-ipallowlist"] = {"ipAllowList": {"sourceRange": list(entry["ip_allow_list"])}}
+        names.append(f"{name}-ipallowlist")
+    if entry.get("cors_allow_origins"):
+        middlewares[f"{name}-cors"] = {"headers": {
+            "accessControlAllowOriginList": list(entry["cors_allow_origins"]),
+            "accessControlAllowMethods": list(entry.get("cors_allow_methods") or []),
+            "accessControlAllowHeaders": list(entry.get("cors_allow_headers") or []),
+            "accessControlAllowCredentials": bool(entry.get("cors_allow_credentials")),
+            "accessControlMaxAge": int(entry.get("cors_max_age") or 0),
+            "addVaryHeader": True,
+        }}
+        names.append(f"{name}-cors")
+    if entry.get("tapis_auth"):
+        base = settings.PODS_PUBLIC_URL.rstrip("/")
+        middlewares[f"{name}-auth"] = {"forwardAuth": {
+            "address": f"{base}/v3/pods/{pod.pod_id}/auth",
+            "authResponseHeaders": sorted((entry.get("tapis_auth_response_headers") or {}).keys()),
+        }}
+        names.append(f"{name}-auth")
+    return names
+
+
+def render(pods) -> dict:
+    """The dynamic configuration for ``pods`` (pure apart from reading settings)."""
+    http = {"routers": {}, "services": {}, "middlewares": {}}
+    tcp = {"routers": {}, "services": {}}
+    for pod in pods:
+        for key, entry in sorted((pod.networking or {}).items()):
+            protocol, url, port = entry.get("protocol", "http"), entry.get("url"), entry.get("port")
+            if protocol == "local_only" or not url or not port:
+                continue
+            name = pod.k8_name if key == "default" else f"{pod.k8_name}-{key}"
+            if protocol == "http":
+                router = {"rule": f"Host(`{url}`)", "service": name, "entryPoints": [settings.PODS_TRAEFIK_HTTP_ENTRYPOINT],
+                          "tls": _tls()}
+                chain = _http_middlewares(name, pod, entry, http["middlewares"])
+                if chain:
+                    router["middlewares"] = chain
+                http["routers"][name] = router
+                http["services"][name] = {"loadBalancer": {"servers": [{"url": f"http://{_upstream(pod, port)}"}]}}
+            else:
+                tls = {"passthrough": True} if protocol == "postgres" else _tls()
+                router = {"rule": f"HostSNI(`{url}`)", "service": name,
+                          "entryPoints": [settings.PODS_TRAEFIK_TCP_ENTRYPOINT], "tls": tls}
+                if entry.get("ip_allow_list"):
+                    tcp.setdefault("middlewares", {})[f"{name}-ipallowlist"] = {
+                        "ipAllowList": {"sourceRange": list(entry["ip_allow_list"])}}
+                    router["middlewares"] = [f"{name}-ipallowlist"]
+                tcp["routers"][name] = router
+                tcp["services"][name] = {"loadBalancer": {"servers": [{"address": _upstream(pod, port)}]}}
+    if not http["middlewares"]:
+        del http["middlewares"]
+    return {"http": http, "tcp": tcp}
+
+
+def current_config() -> dict:
+    """Configuration for every AVAILABLE pod of every tenant: one query."""
+    pods = Pod.objects.filter(status=PodStatus.AVAILABLE).select_related("tenant").only(
+        "pod_id", "networking", "tenant__site_id", "tenant__tenant_id").order_by("pk")
+    return render(pods)
