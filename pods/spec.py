@@ -36,6 +36,8 @@ NETWORKING_DEFAULTS = {
 # Mount types that need a volume, snapshot or claim: they arrive with the volumes feature.
 VOLUME_BACKED_TYPES = ("tapisvolume", "tapissnapshot", "pvc")
 MOUNT_TYPES = (*VOLUME_BACKED_TYPES, "ephemeral")
+# Flipped by the volumes feature, which also checks the caller's access to each source.
+VOLUMES_AVAILABLE = False
 LEGACY_DEFAULT_MOUNT_PATH = "/tapis_volume_mount"
 
 
@@ -129,14 +131,19 @@ def _mount_problem(mount: dict) -> str | None:
     if kind not in MOUNT_TYPES:
         return f"type must be one of {', '.join(MOUNT_TYPES)} (got {kind!r})."
     if kind in VOLUME_BACKED_TYPES:
-        return (f"Mounting a {kind} is not available yet: volumes and snapshots arrive with the "
-                "volumes feature. Only 'ephemeral' (a file from config_content) can be mounted now.")
-    if mount.get("source_id"):
-        return "An ephemeral mount takes no source_id."
-    if not mount.get("config_content"):
-        return "An ephemeral mount needs config_content (the file's content)."
-    mount.setdefault("read_only", True)
-    mount.setdefault("config_permissions", "0644")
+        if not VOLUMES_AVAILABLE:
+            return (f"Mounting a {kind} is not available yet: volumes and snapshots arrive with the "
+                    "volumes feature. Only 'ephemeral' (a file from config_content) can be mounted now.")
+        if not mount.get("source_id"):
+            return f"A {kind} mount needs a source_id."
+        mount.setdefault("read_only", kind == "tapissnapshot")
+    else:  # ephemeral: a file whose content is given inline (a ConfigMap in Kubernetes)
+        if mount.get("source_id"):
+            return "An ephemeral mount takes no source_id."
+        if not mount.get("config_content"):
+            return "An ephemeral mount needs config_content (the file's content)."
+        mount.setdefault("read_only", True)
+        mount.setdefault("config_permissions", "0644")
     mount.setdefault("sub_path", "")
     return None
 

@@ -125,7 +125,7 @@ def pod_create(*, principal, data: dict) -> Pod:
     return pod
 
 
-def _new_value(pod: Pod, name: str, value, data: dict):
+def _new_value(pod: Pod, name: str, value):
     """The stored form of ``value`` for field ``name`` (normalised like at create)."""
     if name == "networking":
         return normalise_networking(value, pod_id=pod.pod_id, pod_domain=pod.tenant.pod_domain)
@@ -148,7 +148,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     current = Pod.objects.select_for_update().select_related("tenant").get(pk=pod.pk)
     changes = {}
     for name, value in data.items():
-        new = _new_value(current, name, value, data)
+        new = _new_value(current, name, value)
         if new != getattr(current, name):
             changes[name] = new
     if not changes:

@@ -1,0 +1,58 @@
+"""Lists cost a constant number of queries, whatever the number of pods."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from pods.choices import PermissionLevel
+from pods.models import Pod, PodPermission
+from pods.models.pods import default_networking
+
+
+def seed(tenant, owner, n, start=0):
+    """n pods owned by ``owner`` (bulk: the service path is tested elsewhere)."""
+    now = timezone.now()
+    pods = Pod.objects.bulk_create([
+        Pod(tenant=tenant, pod_id=f"pod{i:05d}", image="kubesim/happy", networking=default_networking(),
+            resources={"cpu_limit": 2000, "mem_limit": 3072}, environment_variables={"I": str(i)},
+            creation_ts=now, update_ts=now)
+        for i in range(start, start + n)
+    ])
+    PodPermission.objects.bulk_create([PodPermission(pod=p, username=owner, level=PermissionLevel.ADMIN)
+                                       for p in pods])
+
+
+def count_queries(client, path):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.json()
+
+
+@pytest.mark.parametrize("admin_mode", [False, True])
+def test_listing_1000_pods_costs_the_same_queries_as_10(tenant, client_for, admin_mode):
+    client = client_for("boss" if admin_mode else "alice", admin_mode=admin_mode)
+    seed(tenant, "alice", 10)
+    small, body = count_queries(client, "/v3/pods")
+    assert len(body["result"]) == 10
+    seed(tenant, "alice", 990, start=10)
+    large, body = count_queries(client, "/v3/pods")
+    assert len(body["result"]) == 1000
+    assert large == small
+    assert large <= 6  # auth (tenant, key) + the list (+ admin context)
+
+
+def test_get_pod_is_a_handful_of_queries(tenant, alice):
+    seed(tenant, "alice", 1)
+    n, _ = count_queries(alice, "/v3/pods/pod00000")
+    assert n <= 4
+
+
+def test_admin_changelist_does_not_grow_with_pods(tenant, admin_client):
+    seed(tenant, "alice", 5)
+    with CaptureQueriesContext(connection) as small:
+        assert admin_client.get("/admin/pods/pod/").status_code == 200
+    seed(tenant, "alice", 95, start=5)
+    with CaptureQueriesContext(connection) as large:
+        assert admin_client.get("/admin/pods/pod/").status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
