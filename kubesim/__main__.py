@@ -1,0 +1,5 @@
+"""``python -m kubesim`` entry point."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,191 @@
+"""``/api/v1/...`` routing and the CRUD verbs.
+
+Paths are parsed by hand because ``/api/v1/namespaces/{name}/status`` (a
+namespace subresource) and ``/api/v1/namespaces/{ns}/{resource}`` share a
+shape.  The legacy ``/api/v1/watch/...`` prefix is accepted too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from .. import api, errors
+from ..resources import RESOURCES, Resource
+from ..selectors import parse_field_selector, parse_label_selector
+from ..tables import build_table, wants_table
+from .common import dry_run, json_response, media_type, query_bool, query_int, read_body
+from .listing import list_objects, matching
+from .podlog import serve_log
+from .watch import serve_watch
+
+FIELD_VALIDATION = ("", "Ignore", "Warn", "Strict")
+
+
+@dataclass
+class Target:
+    """What an ``/api/v1`` path addresses."""
+
+    resource: Resource
+    namespace: str | None      # None: all namespaces (or cluster-scoped)
+    name: str | None = None
+    subresource: str = ""
+    watch: bool = False
+
+
+def _not_found_path() -> errors.ApiError:
+    return errors.ApiError(404, "NotFound", "the server could not find the requested resource",
+                           {})
+
+
+def parse_path(tail: str) -> Target:
+    """Interpret the part of the path after ``/api/v1/``."""
+    parts = [p for p in tail.split("/") if p]
+    watch = False
+    if parts and parts[0] == "watch":
+        watch, parts = True, parts[1:]
+    if not parts:
+        raise _not_found_path()
+    namespaces = RESOURCES["namespaces"]
+    if parts[0] == "namespaces" and len(parts) >= 3 and parts[2] not in namespaces.subresources:
+        resource = RESOURCES.get(parts[2])
+        if resource is None or not resource.namespaced or len(parts) > 5:
+            raise _not_found_path()
+        return Target(resource, parts[1], parts[3] if len(parts) > 3 else None,
+                      parts[4] if len(parts) > 4 else "", watch)
+    resource = RESOURCES.get(parts[0])
+    if resource is None or len(parts) > 3:
+        raise _not_found_path()
+    sub = parts[2] if len(parts) > 2 else ""
+    if sub and sub not in resource.subresources:
+        raise _not_found_path()
+    return Target(resource, None if resource.namespaced else "",
+                  parts[1] if len(parts) > 1 else None, sub, watch)
+
+
+def _check_field_validation(request: web.Request) -> None:
+    value = request.query.get("fieldValidation", "")
+    if value not in FIELD_VALIDATION:
+        raise errors.bad_request(f'fieldValidation: Unsupported value: "{value}": supported '
+                                 f'values: "Ignore", "Strict", "Warn"')
+
+
+def _object_response(request: web.Request, cluster, resource: Resource, obj: dict,
+                     status: int = 200) -> web.Response:
+    if wants_table(request.headers.get("Accept", "")):
+        bare = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+        return json_response(build_table(cluster, resource, [bare],
+                                         {"resourceVersion": bare["metadata"].get(
+                                             "resourceVersion", "")},
+                                         request.query.get("includeObject", "Metadata")),
+                             status)
+    return json_response(obj, status)
+
+
+async def handle(request: web.Request, cluster) -> web.StreamResponse:
+    """Entry point for every ``/api/v1/...`` request."""
+    target = parse_path(request.match_info["tail"])
+    method = request.method
+    res = target.resource
+    verb_ok = {"GET": "get" if target.name else "list", "POST": "create", "PUT": "update",
+               "PATCH": "patch",
+               "DELETE": "delete" if target.name else "deletecollection"}.get(method)
+    if target.subresource in ("status", "finalize") and method in ("GET", "PUT", "PATCH"):
+        verb_ok = "get"
+    if verb_ok is None or verb_ok not in res.verbs or (method == "POST" and target.name):
+        raise errors.method_not_allowed()
+    if target.subresource == "log":
+        if method != "GET":
+            raise errors.method_not_allowed()
+        return await serve_log(request, cluster, target.namespace, target.name)
+    if target.name is None:
+        return await _collection(request, cluster, target)
+    return await _item(request, cluster, target)
+
+
+async def _collection(request: web.Request, cluster, target: Target) -> web.StreamResponse:
+    res, ns = target.resource, target.namespace
+    if request.method in ("GET", "DELETE"):
+        labels = parse_label_selector(request.query.get("labelSelector"))
+        fields = parse_field_selector(request.query.get("fieldSelector"))
+        fields.check_fields(res.field_index)
+        scope = ns if res.namespaced else None
+        if request.method == "DELETE":
+            return await _delete_collection(request, cluster, res, scope, labels, fields)
+        if target.watch or query_bool(request, "watch"):
+            return await serve_watch(request, cluster, res, scope, labels, fields)
+        return list_objects(request, cluster, res, scope, labels, fields)
+    if res.namespaced and ns is None:
+        raise errors.method_not_allowed()
+    _check_field_validation(request)
+    body = await read_body(request)
+    obj = api.create(cluster, res, ns or "", body, dry_run(request))
+    return _object_response(request, cluster, res, obj, 201)
+
+
+async def _delete_collection(request, cluster, res, scope, labels, fields):
+    body = await read_body(request) or {}
+    options = _delete_options(request, body)
+    deleted = []
+    for stored in list(matching(cluster, res, scope, labels, fields)):
+        try:
+            obj, _ = api.delete(cluster, res, stored.namespace, stored.name, options,
+                                dry_run(request, body))
+        except errors.ApiError as err:
+            if err.code != 404:
+                raise
+            continue
+        deleted.append({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
+    return json_response({"kind": res.list_kind, "apiVersion": "v1",
+                          "metadata": {"resourceVersion": str(cluster.store.rv)},
+                          "items": deleted})
+
+
+def _delete_options(request: web.Request, body: dict) -> dict:
+    if not isinstance(body, dict):
+        raise errors.bad_request("DeleteOptions must be an object")
+    options = dict(body)
+    grace = query_int(request, "gracePeriodSeconds")
+    if grace is not None:
+        options["gracePeriodSeconds"] = grace
+    policy = request.query.get("propagationPolicy")
+    if policy:
+        options["propagationPolicy"] = policy
+    if options.get("propagationPolicy") not in (None, "Orphan", "Background", "Foreground"):
+        raise errors.bad_request(f"propagationPolicy: Unsupported value: "
+                                 f"\"{options['propagationPolicy']}\"")
+    if query_bool(request, "orphanDependents"):
+        options["propagationPolicy"] = "Orphan"
+    return options
+
+
+async def _item(request: web.Request, cluster, target: Target) -> web.StreamResponse:
+    res, ns, name = target.resource, target.namespace or "", target.name
+    if res.namespaced and target.namespace is None:
+        raise _not_found_path()
+    method = request.method
+    if method == "GET":
+        return _object_response(request, cluster, res,
+                                {"kind": res.kind, "apiVersion": "v1",
+                                 **api.get(cluster, res, ns, name)})
+    if res.plural == "nodes":
+        raise errors.method_not_allowed()
+    if method == "PUT":
+        _check_field_validation(request)
+        obj = api.update(cluster, res, ns, name, await read_body(request), target.subresource,
+                         dry_run(request))
+        return _object_response(request, cluster, res, obj)
+    if method == "PATCH":
+        _check_field_validation(request)
+        ctype = media_type(request)
+        body = await read_body(request, patch=True)
+        obj = api.patch(cluster, res, ns, name, ctype, body, target.subresource,
+                        dry_run(request), request.query.get("fieldManager"))
+        return _object_response(request, cluster, res, obj)
+    body = await read_body(request) or {}
+    options = _delete_options(request, body)
+    obj, removed = api.delete(cluster, res, ns, name, options, dry_run(request, body))
+    if res.delete_returns_object or not removed:
+        return json_response(obj)
+    return json_response(api.success_status(res, obj))

@@ -1,0 +1,243 @@
+"""Simulated kubelet: pod admission, sandbox, image pulls and container start.
+
+Timeline of a ``happy`` container (virtual seconds after binding)::
+
+    0    Scheduled event, Pending, containers waiting ContainerCreating
+    0.5  sandbox ready: podIP, PodReadyToStartContainers=True, Pulling event
+    2    Pulled / Created / Started events, Running, Ready=True
+
+Exits, restarts with CrashLoopBackOff, graceful termination and
+activeDeadlineSeconds live in :mod:`kubesim.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from typing import TYPE_CHECKING
+
+from . import lifecycle
+from .podstate import (ContainerRuntime, Instance, PodRuntime, build_status, container_id,
+                       normalize_image)
+from .quantity import parse_quantity
+from .resources import RESOURCES
+from .scenarios import resolve
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cluster import Cluster
+
+PODS = RESOURCES["pods"]
+SANDBOX_SECONDS = 0.5
+CONFIG_RETRY_SECONDS = 5.0
+_IMAGE_RE = re.compile(r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                       r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?"
+                       r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$")
+
+
+def pod_requests(spec: dict) -> tuple[float, float]:
+    """(cpu cores, memory bytes) the scheduler accounts for a pod spec."""
+    def total(containers):
+        cpu = mem = 0.0
+        for c in containers or []:
+            req = (c.get("resources") or {}).get("requests") or {}
+            cpu += parse_quantity(req.get("cpu", 0))
+            mem += parse_quantity(req.get("memory", 0))
+        return cpu, mem
+    cpu, mem = total(spec.get("containers"))
+    for init in spec.get("initContainers") or []:
+        icpu, imem = total([init])
+        cpu, mem = max(cpu, icpu), max(mem, imem)
+    return cpu, mem
+
+
+class Kubelet:
+    """Owns every :class:`PodRuntime` and moves pods through their lifecycle."""
+
+    def __init__(self, cluster: "Cluster"):
+        self.cluster = cluster
+        self.pods: dict[tuple[str, str], PodRuntime] = {}
+        self.images: set[str] = set()
+        network = ipaddress.ip_network(cluster.config.pod_cidr)
+        self._ip_base = int(network.network_address)
+        self._ip_size = network.num_addresses
+        self._ip_next = 2
+        self._ips_used: set[int] = set()
+
+    def reset(self) -> None:
+        """Forget every pod and the image cache."""
+        for rt in self.pods.values():
+            rt.cancel_timers()
+        self.__init__(self.cluster)
+
+    # -- bookkeeping -------------------------------------------------------
+    def track(self, pod: dict) -> PodRuntime:
+        """Start simulating a newly created pod (queue it for scheduling)."""
+        meta, spec = pod["metadata"], pod["spec"]
+        annotations = meta.get("annotations") or {}
+        rules = self.cluster.scenario_rules
+        containers = []
+        for c in spec["containers"]:
+            scenario = resolve(rules, meta["namespace"], meta["name"], annotations, c["name"],
+                               c.get("image", ""))
+            containers.append(ContainerRuntime(c["name"], c.get("image", ""), scenario,
+                                               c.get("imagePullPolicy", "IfNotPresent")))
+        rt = PodRuntime(meta["namespace"], meta["name"], meta["uid"],
+                        spec.get("restartPolicy", "Always"), containers,
+                        pod["status"].get("qosClass", "BestEffort"))
+        rt.cpu, rt.memory = pod_requests(spec)
+        self.pods[(rt.namespace, rt.name)] = rt
+        self.later(rt, 0, lambda: self.cluster.scheduler.attempt(rt))
+        return rt
+
+    def get(self, namespace: str, name: str) -> PodRuntime | None:
+        """Runtime of a pod, if it is being simulated."""
+        return self.pods.get((namespace, name))
+
+    def forget(self, namespace: str, name: str) -> None:
+        """The pod object is gone: stop timers, free its IP and node resources."""
+        rt = self.pods.pop((namespace, name), None)
+        if rt is None:
+            return
+        rt.cancel_timers()
+        self.cluster.scheduler.forget(rt)
+        self.cluster.scheduler.release(rt)
+        if rt.pod_ip:
+            self._ips_used.discard(int(ipaddress.ip_address(rt.pod_ip)))
+
+    def later(self, rt: PodRuntime, delay: float, callback) -> None:
+        """Schedule a lifecycle step for ``rt`` (cancelled if the pod goes away)."""
+        rt.timers = [t for t in rt.timers if not t.cancelled and t.due >= self.cluster.clock.now()]
+        rt.timers.append(self.cluster.clock.call_later(delay, callback))
+
+    def write(self, rt: PodRuntime) -> None:
+        """Persist the status rendered from ``rt`` (skipped when nothing changed)."""
+        stored = self.cluster.store.get("pods", rt.namespace, rt.name)
+        if stored is None:
+            return
+        pod = stored.obj()
+        before = (pod.get("status"), pod["spec"].get("nodeName"))
+        if rt.node:
+            pod["spec"]["nodeName"] = rt.node
+        pod["status"] = build_status(rt, self.cluster.clock.now())
+        if (pod["status"], pod["spec"].get("nodeName")) == before:
+            return
+        self.cluster.persist(PODS, pod)
+        if pod["status"]["phase"] in ("Succeeded", "Failed"):
+            rt.terminal_phase = pod["status"]["phase"]
+            self.cluster.scheduler.release(rt)
+            self.cluster.pod_finished(rt.namespace)
+
+    def event(self, rt: PodRuntime, type_: str, reason: str, message: str,
+              container: str | None = None, component: str = "kubelet") -> None:
+        """Record an Event about the pod (or one of its containers)."""
+        stored = self.cluster.store.get("pods", rt.namespace, rt.name)
+        involved = {"metadata": {"name": rt.name, "namespace": rt.namespace, "uid": rt.uid,
+                                 "resourceVersion": str(stored.rv) if stored else ""}}
+        path = f"spec.containers{{{container}}}" if container else ""
+        self.cluster.events.record(involved, "Pod", type_, reason, message, component, path)
+
+    def _allocate_ip(self) -> str:
+        for _ in range(self._ip_size):
+            candidate = self._ip_next
+            self._ip_next = self._ip_next + 1 if self._ip_next + 2 < self._ip_size else 2
+            if self._ip_base + candidate not in self._ips_used:
+                self._ips_used.add(self._ip_base + candidate)
+                return str(ipaddress.ip_address(self._ip_base + candidate))
+        raise RuntimeError("pod CIDR exhausted")
+
+    # -- admission ---------------------------------------------------------
+    def bind(self, rt: PodRuntime) -> None:
+        """Called by the scheduler once the pod is placed on the node."""
+        cfg = self.cluster.config
+        now = self.cluster.clock.now()
+        rt.host_ip = cfg.host_ip
+        rt.start_time = now
+        self.event(rt, "Normal", "Scheduled",
+                   f"Successfully assigned {rt.namespace}/{rt.name} to {rt.node}",
+                   component="default-scheduler")
+        self.write(rt)
+        pod = self.cluster.store.get("pods", rt.namespace, rt.name).obj()
+        deadline = pod["spec"].get("activeDeadlineSeconds")
+        if deadline:
+            self.later(rt, float(deadline), lambda: lifecycle.deadline_exceeded(self, rt))
+        self.later(rt, min(SANDBOX_SECONDS, min(c.scenario.start_seconds
+                                                for c in rt.containers) / 2),
+                   lambda: self._sandbox(rt, 1.0))
+
+    def _sandbox(self, rt: PodRuntime, backoff: float) -> None:
+        missing = self.cluster.missing_volume_sources(rt.namespace, rt.name)
+        if missing:
+            volume, message = missing
+            self.event(rt, "Warning", "FailedMount",
+                       f'MountVolume.SetUp failed for volume "{volume}" : {message}')
+            self.later(rt, backoff, lambda: self._sandbox(rt, min(backoff * 2, 120.0)))
+            return
+        rt.sandbox_ready = True
+        rt.pod_ip = self._allocate_ip()
+        elapsed = self.cluster.clock.now() - rt.start_time
+        for c in rt.containers:
+            self._begin_pull(rt, c, max(0.0, c.scenario.start_seconds - elapsed))
+        self.write(rt)
+
+    def _needs_pull(self, c: ContainerRuntime) -> bool:
+        return c.pull_policy == "Always" or normalize_image(c.image) not in self.images
+
+    def _begin_pull(self, rt: PodRuntime, c: ContainerRuntime, delay: float) -> None:
+        if not _IMAGE_RE.match(c.image):
+            message = (f'Failed to apply default image tag "{c.image}": couldn\'t parse image '
+                       f'name "{c.image}": invalid reference format')
+            c.waiting_reason, c.waiting_message = "InvalidImageName", message
+            self.event(rt, "Warning", "InspectFailed", message, c.name)
+            self.event(rt, "Warning", "Failed", "Error: InvalidImageName", c.name)
+            return
+        if c.pull_policy == "Never" and normalize_image(c.image) not in self.images:
+            message = f'Container image "{c.image}" is not present with pull policy of Never'
+            c.waiting_reason, c.waiting_message = "ErrImageNeverPull", message
+            self.event(rt, "Warning", "ErrImageNeverPull", message, c.name)
+            self.event(rt, "Warning", "Failed", "Error: ErrImageNeverPull", c.name)
+            return
+        if self._needs_pull(c) or c.scenario.pull_error:
+            self.event(rt, "Normal", "Pulling", f'Pulling image "{c.image}"', c.name)
+        pull_started = self.cluster.clock.now()
+        self.later(rt, delay, lambda: self.start_container(rt, c, pull_started))
+
+    def start_container(self, rt: PodRuntime, c: ContainerRuntime, pull_started: float) -> None:
+        """Image pulled (or failed), config resolved: create and start the container."""
+        if rt.terminating or rt.terminal_phase:
+            return
+        if c.scenario.pull_error:
+            lifecycle.pull_failed(self, rt, c)
+            return
+        problem = self.cluster.missing_env_sources(rt.namespace, rt.name, c.name)
+        if problem:
+            c.waiting_reason, c.waiting_message = "CreateContainerConfigError", problem
+            self.event(rt, "Warning", "Failed", f"Error: {problem}", c.name)
+            self.write(rt)
+            self.later(rt, CONFIG_RETRY_SECONDS,
+                       lambda: self.start_container(rt, c, self.cluster.clock.now()))
+            return
+        if self._needs_pull(c):
+            took = max(0.001, self.cluster.clock.now() - pull_started)
+            size = int(hashlib.sha256(c.image.encode()).hexdigest()[:6], 16) * 64
+            self.event(rt, "Normal", "Pulled",
+                       f'Successfully pulled image "{c.image}" in {took:.3g}s ({took:.3g}s '
+                       f'including waiting). Image size: {size} bytes.', c.name)
+            self.images.add(normalize_image(c.image))
+        else:
+            self.event(rt, "Normal", "Pulled",
+                       f'Container image "{c.image}" already present on machine', c.name)
+        self.run_instance(rt, c)
+
+    def run_instance(self, rt: PodRuntime, c: ContainerRuntime) -> None:
+        """Create and start a new instance of ``c`` (first start or restart)."""
+        now = self.cluster.clock.now()
+        self.event(rt, "Normal", "Created", f"Created container: {c.name}", c.name)
+        self.event(rt, "Normal", "Started", f"Started container {c.name}", c.name)
+        c.instances.append(Instance(now, container_id(rt.uid, c.name, c.restart_count)))
+        del c.instances[:-2]  # logs only ever need the current and previous instance
+        c.state, c.waiting_reason, c.waiting_message = "running", "", ""
+        self.write(rt)
+        if c.scenario.run_seconds is not None:
+            self.later(rt, c.scenario.run_seconds, lambda: lifecycle.container_exited(
+                self, rt, c, c.scenario.exit_code, c.scenario.exit_reason))

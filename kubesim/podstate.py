@@ -1,0 +1,238 @@
+"""Simulated runtime state of pods and containers, and the ``PodStatus`` built from it.
+
+The kubelet mutates :class:`PodRuntime` / :class:`ContainerRuntime` and then
+calls :func:`build_status`, which renders the API ``status`` the way kubelet's
+``generateAPIPodStatus`` does (phase rules from ``getPhase``, condition
+ordering, ``lastState`` handling).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from .clock import format_time
+from .scenarios import Scenario
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalize_image(image: str) -> str:
+    """Fully-qualified reference the runtime reports (``docker.io/library/nginx:latest``)."""
+    ref = image
+    first = ref.split("/", 1)[0]
+    if "/" not in ref or not ("." in first or ":" in first or first == "localhost"):
+        ref = "docker.io/" + (ref if "/" in ref else "library/" + ref)
+    last = ref.rsplit("/", 1)[-1]
+    if "@" not in ref and ":" not in last:
+        ref += ":latest"
+    return ref
+
+
+def image_id(image: str) -> str:
+    """Deterministic ``repo@sha256:…`` image ID."""
+    full = normalize_image(image)
+    repo = full.split("@", 1)[0]
+    head, _, tail = repo.rpartition("/")
+    repo = f"{head}/{tail.split(':', 1)[0]}" if head else tail.split(":", 1)[0]
+    return f"{repo}@sha256:{_sha('image:' + full)}"
+
+
+@dataclass
+class Instance:
+    """One run of a container (restarts create new instances); used for logs."""
+
+    started: float
+    container_id: str
+    finished: float | None = None
+    exit_code: int | None = None
+    reason: str = ""
+
+
+@dataclass
+class ContainerRuntime:
+    """What the fake container runtime knows about one container."""
+
+    name: str
+    image: str
+    scenario: Scenario
+    pull_policy: str = "IfNotPresent"
+    state: str = "waiting"            # waiting | running | terminated
+    waiting_reason: str = "ContainerCreating"
+    waiting_message: str = ""
+    restart_count: int = 0
+    instances: list[Instance] = field(default_factory=list)
+    last_terminated: dict | None = None
+    backoff: float = 0.0
+    pull_failures: int = 0
+
+    @property
+    def current(self) -> Instance | None:
+        """The latest instance, if the container ever started."""
+        return self.instances[-1] if self.instances else None
+
+    def terminated_state(self, inst: Instance) -> dict:
+        """API ``state.terminated`` for an instance."""
+        return {"terminated": {"exitCode": inst.exit_code, "reason": inst.reason,
+                               "startedAt": format_time(inst.started),
+                               "finishedAt": format_time(inst.finished),
+                               "containerID": inst.container_id}}
+
+    def status(self) -> dict:
+        """API ``containerStatuses[]`` entry (all fields the v37 client requires)."""
+        running = self.state == "running"
+        inst = self.current
+        if running:
+            state = {"running": {"startedAt": format_time(inst.started)}}
+        elif self.state == "terminated":
+            state = self.terminated_state(inst)
+        else:
+            waiting = {"reason": self.waiting_reason}
+            if self.waiting_message:
+                waiting["message"] = self.waiting_message
+            state = {"waiting": waiting}
+        status = {"name": self.name, "state": state,
+                  "lastState": self.last_terminated or {}, "ready": running,
+                  "restartCount": self.restart_count, "image": normalize_image(self.image)
+                  if inst else self.image, "imageID": image_id(self.image) if inst else "",
+                  "started": running}
+        if inst is not None:
+            status["containerID"] = inst.container_id
+        return status
+
+
+@dataclass
+class PodRuntime:
+    """Kubelet-side bookkeeping for one pod."""
+
+    namespace: str
+    name: str
+    uid: str
+    restart_policy: str
+    containers: list[ContainerRuntime]
+    qos_class: str
+    node: str = ""
+    host_ip: str = ""
+    pod_ip: str = ""
+    start_time: float | None = None
+    sandbox_ready: bool = False
+    terminating: bool = False
+    term_started: float | None = None
+    released: bool = False            # node resources given back to the scheduler
+    cpu: float = 0.0                  # summed requests, for scheduling
+    memory: float = 0.0
+    terminal_phase: str = ""          # Succeeded/Failed once latched
+    reason: str = ""                  # pod-level status.reason (DeadlineExceeded)
+    message: str = ""
+    conditions: dict[str, list] = field(default_factory=dict)
+    timers: list = field(default_factory=list)
+
+    def container(self, name: str) -> ContainerRuntime | None:
+        """Container runtime by name."""
+        return next((c for c in self.containers if c.name == name), None)
+
+    def set_condition(self, ctype: str, status: bool, now: float, reason: str = "",
+                      message: str = "") -> None:
+        """Record a condition; lastTransitionTime only moves when the status flips."""
+        value = "True" if status else "False"
+        old = self.conditions.get(ctype)
+        since = old[1] if old and old[0] == value else now
+        self.conditions[ctype] = [value, since, reason, message]
+
+    def cancel_timers(self) -> None:
+        """Cancel every pending lifecycle timer of this pod."""
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
+
+
+def compute_phase(pod: PodRuntime) -> str:
+    """Kubelet ``getPhase`` for regular containers."""
+    if pod.terminal_phase:
+        return pod.terminal_phase
+    if not pod.node:
+        return "Pending"
+    running = waiting = stopped = succeeded = 0
+    for c in pod.containers:
+        if c.state == "running":
+            running += 1
+        elif c.state == "terminated":
+            stopped += 1
+            succeeded += c.current.exit_code == 0
+        elif c.last_terminated:
+            stopped += 1
+            succeeded += c.last_terminated["terminated"]["exitCode"] == 0
+        else:
+            waiting += 1
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if pod.terminating:
+        return "Succeeded" if stopped == succeeded else "Failed"
+    if pod.restart_policy == "Always":
+        return "Running"
+    if stopped == succeeded:
+        return "Succeeded"
+    return "Failed" if pod.restart_policy == "Never" else "Running"
+
+
+_ORDER = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+
+
+def build_status(pod: PodRuntime, now: float) -> dict:
+    """Render ``status`` for the pod as the kubelet (and scheduler) would report it."""
+    phase = compute_phase(pod)
+    status: dict = {"phase": phase}
+    if pod.node:
+        unready = [c.name for c in pod.containers if c.state != "running"]
+        terminal = phase in ("Succeeded", "Failed")
+        if terminal:
+            reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
+            pod.set_condition("PodReadyToStartContainers", False, now)
+            pod.set_condition("Initialized", True, now, "PodCompleted" if phase == "Succeeded"
+                              else "")
+            pod.set_condition("Ready", False, now, reason)
+            pod.set_condition("ContainersReady", False, now, reason)
+        else:
+            pod.set_condition("PodReadyToStartContainers", pod.sandbox_ready, now)
+            pod.set_condition("Initialized", True, now)
+            message = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
+            for ctype in ("Ready", "ContainersReady"):
+                pod.set_condition(ctype, not unready, now,
+                                  "ContainersNotReady" if unready else "", message)
+    conditions = []
+    for ctype in _ORDER:
+        if ctype not in pod.conditions:
+            continue
+        value, since, reason, message = pod.conditions[ctype]
+        cond = {"type": ctype, "status": value, "lastProbeTime": None,
+                "lastTransitionTime": format_time(since)}
+        if reason:
+            cond["reason"] = reason
+        if message:
+            cond["message"] = message
+        conditions.append(cond)
+    if conditions:
+        status["conditions"] = conditions
+    if pod.reason:
+        status["reason"] = pod.reason
+        status["message"] = pod.message
+    if pod.node:
+        status["hostIP"] = pod.host_ip
+        status["hostIPs"] = [{"ip": pod.host_ip}]
+        if pod.pod_ip:
+            status["podIP"] = pod.pod_ip
+            status["podIPs"] = [{"ip": pod.pod_ip}]
+        if pod.start_time is not None:
+            status["startTime"] = format_time(pod.start_time)
+        status["containerStatuses"] = [c.status() for c in pod.containers]
+    status["qosClass"] = pod.qos_class
+    return status
+
+
+def container_id(pod_uid: str, name: str, restart: int) -> str:
+    """Deterministic ``containerd://`` ID for one container instance."""
+    return "containerd://" + _sha(f"{pod_uid}/{name}/{restart}")
