@@ -1,7 +1,42 @@
 """Fixtures for the pods API tests: principals, pods made through the service layer."""
+from functools import lru_cache
+
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from pods.identity import Principal
+from pods.identity.keys import generate_rsa_keypair
+
+_KEY_POOL = []
+
+
+@lru_cache(maxsize=16)
+def _private_key(pem: str):
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tenant_keys(monkeypatch):
+    """Speed only: most of a pods test's time went to making a 2048-bit RSA key per tenant and
+    re-parsing it for every token. Tenants here take keys from a small pool (still distinct
+    within a test) and signing reuses the parsed key; tokens and verification are unchanged."""
+    import pods.tenants
+
+    handed_out = iter(range(100))
+
+    def pooled_keypair():
+        index = next(handed_out)
+        while len(_KEY_POOL) <= index:
+            _KEY_POOL.append(generate_rsa_keypair())
+        return _KEY_POOL[index]
+
+    def sign(claims, private_pem, kid=""):
+        return jwt.encode(claims, _private_key(private_pem), algorithm="RS256",
+                          headers={"kid": kid} if kid else None)
+
+    monkeypatch.setattr(pods.tenants, "generate_rsa_keypair", pooled_keypair)
+    monkeypatch.setattr(pods.tenants, "sign_rs256", sign)
 
 
 @pytest.fixture
