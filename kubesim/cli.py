@@ -30,7 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--node-memory", default="16Gi", help="allocatable memory (quantity)")
     p.add_argument("--node-pods", type=int, default=110, help="max pods on the node")
     p.add_argument("--token", default="kubesim-token",
-                   help="bearer token clients must present ('' disables auth)")
+                   help="bearer token written to the kubeconfig; a wrong token gets 401 "
+                        "('' disables auth)")
+    p.add_argument("--require-auth", action="store_true",
+                   help="also reject requests without credentials (kubectl sends none "
+                        "over plain http)")
     p.add_argument("--history", type=int, default=100_000,
                    help="watch history length (older resourceVersions get 410)")
     p.add_argument("--log-level", default="INFO")
@@ -41,6 +45,7 @@ async def _serve(args: argparse.Namespace) -> None:
     config = Config(clock="manual" if args.manual_clock else "wall", speed=args.speed,
                     node_cpu_quantity=args.node_cpu, node_memory_quantity=args.node_memory,
                     node_pods=args.node_pods, token=args.token or None,
+                    require_auth=args.require_auth,
                     history_size=args.history)
     server = Server(config, args.host, args.port)
     await server.start()

@@ -27,6 +27,10 @@ class Config:
     pod_cidr: str = "10.244.0.0/16"
     service_cidr: str = "10.96.0.0/16"
     token: str | None = "kubesim-token"
+    # kubectl (client-go) never sends bearer tokens over plain http, so requests
+    # without credentials are accepted as an anonymous admin unless this is set;
+    # a request carrying a wrong token always gets 401.
+    require_auth: bool = False
     history_size: int = 100_000
     event_ttl: float = 3600.0
     bookmark_interval: float = 60.0   # wall seconds between watch BOOKMARKs

@@ -177,6 +177,8 @@ class Store:
         for plural in self._data:
             self._data[plural] = {}
         self._history.clear()
+        # Nothing written before the reset can be replayed, not even from the current RV.
+        self.rv += 1
         self.compacted_rv = self.rv
         for subs in self._subscribers.values():
             for sub in list(subs):

@@ -28,10 +28,12 @@ def _drop(request: web.Request) -> None:
     raise asyncio.CancelledError()
 
 
-def _authorized(request: web.Request, token: str | None) -> bool:
+def _authorized(request: web.Request, token: str | None, require: bool) -> bool:
     if not token or request.path in PUBLIC_PATHS:
         return True
     header = request.headers.get("Authorization", "")
+    if not header:
+        return not require
     scheme, _, value = header.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token)
 
@@ -55,7 +57,7 @@ def _middleware(cluster):
             if fault and fault.drop == "before":
                 _drop(request)
             try:
-                if not _authorized(request, cluster.config.token):
+                if not _authorized(request, cluster.config.token, cluster.config.require_auth):
                     raise errors.unauthorized()
                 if fault and fault.status:
                     err = errors.injected(fault.status, fault.message, fault.reason,

@@ -23,7 +23,6 @@ VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-kubesim",
            "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
            "buildDate": "2024-12-11T00:00:00Z", "goVersion": "go1.23.3", "compiler": "gc",
            "platform": "linux/amd64"}
-PROTO_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 
 
 def api_versions(request: web.Request) -> dict:
@@ -103,7 +102,8 @@ async def apis(request: web.Request) -> web.Response:
 async def openapi_v2(request: web.Request) -> web.Response:
     """``/openapi/v2`` as (empty) protobuf or minimal JSON."""
     if "protobuf" in request.headers.get("Accept", ""):
-        return web.Response(body=b"", headers={"Content-Type": PROTO_V2})
+        # kube-openapi serves the protobuf document as application/octet-stream.
+        return web.Response(body=b"", content_type="application/octet-stream")
     return json_response({"swagger": "2.0", "info": {"title": "Kubernetes",
                                                      "version": VERSION["gitVersion"]},
                           "paths": {}, "definitions": {}})
