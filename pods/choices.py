@@ -69,6 +69,11 @@ IN_FLIGHT = frozenset({S.REQUESTED, S.SPAWNER_SETUP, S.CREATING, S.AVAILABLE, S.
 MAY_HAVE_KUBE_OBJECTS = frozenset(set(S) - {S.STOPPED})
 
 
+def can_transition(source: str, to: str) -> bool:
+    """Whether ``source`` → ``to`` is allowed (filter a batch before ``apply_transitions``)."""
+    return to in TRANSITIONS.get(source, ())
+
+
 def sources_of(to: str) -> frozenset[str]:
     """Every status from which ``to`` may be reached."""
     return frozenset(src for src, targets in TRANSITIONS.items() if to in targets)

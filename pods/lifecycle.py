@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from pods.choices import TRANSITIONS
+from pods.choices import can_transition
 from pods.models import Pod, PodEvent, PodEventKind
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def _check(expected: Iterable[str], to: str) -> tuple[str, ...]:
     if not expected:
         raise IllegalTransition(f"transition to {to!r} needs at least one expected status")
     for source in expected:
-        if to not in TRANSITIONS.get(source, ()):
+        if not can_transition(source, to):
             raise IllegalTransition(f"{source!r} -> {to!r} is not an allowed transition")
     return expected
 
@@ -89,6 +89,8 @@ def apply_transitions(changes: Sequence[Change], *, actor: str = "system") -> li
     of a row that changed while we waited), keeps those whose status is still expected,
     writes them with one bulk UPDATE per distinct set of ``fields`` keys and one bulk INSERT of
     events. Returns the pods that moved (their in-memory state updated); the rest lost a race.
+    Every change is checked first: one illegal change raises :class:`IllegalTransition` before
+    anything is written (filter with :func:`pods.choices.can_transition`).
     """
     if not changes:
         return []

@@ -5,15 +5,42 @@ logs, credentials, health). Datetimes are naive UTC ISO-8601 without ``Z``, as u
 """
 from datetime import UTC, datetime
 
+import orjson
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from pods.models import Pod
 
-# Columns the rendering reads: lists load only these.
+# Columns the rendering reads: lists load only these, as plain rows.
 DISPLAY_COLUMNS = (
-    "id", "tenant_id", "pod_id", "image", "template", "description", "command", "arguments",
+    "pod_id", "image", "template", "description", "command", "arguments",
     "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default",
     "time_to_stop_instance", "time_to_stop_ts", "networking", "resources", "compute_queue",
     "status", "status_container", "creation_ts", "update_ts", "start_instance_ts",
 )
+
+
+_JSON_COLUMNS = ("command", "arguments", "environment_variables", "volume_mounts", "networking",
+                 "resources", "status_container")
+_PLAIN_COLUMNS = tuple(name for name in DISPLAY_COLUMNS if name not in _JSON_COLUMNS)
+
+
+def display_rows(queryset) -> list[dict]:
+    """``values(*DISPLAY_COLUMNS)`` rows of ``queryset``, fast enough for 1,000-pod lists.
+
+    The JSON columns come back as text and are parsed with orjson: the ORM's per-field
+    ``json.loads`` and model instantiation were two thirds of a list request's time.
+    """
+    casts = {f"{name}__text": Cast(name, TextField()) for name in _JSON_COLUMNS}
+    rows = queryset.annotate(**casts).values_list(*_PLAIN_COLUMNS, *casts)
+    split = len(_PLAIN_COLUMNS)
+    result = []
+    for row in rows:
+        item = dict(zip(_PLAIN_COLUMNS, row[:split]))
+        for name, text in zip(_JSON_COLUMNS, row[split:]):
+            item[name] = None if text is None else orjson.loads(text)
+        result.append(item)
+    return result
 
 
 def wire_datetime(value: datetime | None) -> str | None:
@@ -35,28 +62,30 @@ def _redact_mounts(mounts: dict) -> dict:
     return out
 
 
-def render_pod(pod: Pod) -> dict:
+def render_pod(pod: Pod | dict) -> dict:
+    """A pod, or a ``values(*DISPLAY_COLUMNS)`` row (lists use rows: no model instances)."""
+    row = pod if isinstance(pod, dict) else {name: getattr(pod, name) for name in DISPLAY_COLUMNS}
     return {
-        "pod_id": pod.pod_id,
-        "image": pod.image,
-        "template": pod.template,
-        "description": pod.description,
-        "command": pod.command,
-        "arguments": pod.arguments,
-        "environment_variables": pod.environment_variables,
-        "status_requested": pod.status_requested,
-        "volume_mounts": _redact_mounts(pod.volume_mounts),
-        "time_to_stop_default": pod.time_to_stop_default,
-        "time_to_stop_instance": pod.time_to_stop_instance,
-        "time_to_stop_ts": wire_datetime(pod.time_to_stop_ts),
-        "networking": pod.networking,
-        "resources": pod.resources,
-        "compute_queue": pod.compute_queue,
-        "status": pod.status,
-        "status_container": pod.status_container,
-        "creation_ts": wire_datetime(pod.creation_ts),
-        "update_ts": wire_datetime(pod.update_ts),
-        "start_instance_ts": wire_datetime(pod.start_instance_ts),
+        "pod_id": row["pod_id"],
+        "image": row["image"],
+        "template": row["template"],
+        "description": row["description"],
+        "command": row["command"],
+        "arguments": row["arguments"],
+        "environment_variables": row["environment_variables"],
+        "status_requested": row["status_requested"],
+        "volume_mounts": _redact_mounts(row["volume_mounts"]),
+        "time_to_stop_default": row["time_to_stop_default"],
+        "time_to_stop_instance": row["time_to_stop_instance"],
+        "time_to_stop_ts": wire_datetime(row["time_to_stop_ts"]),
+        "networking": row["networking"],
+        "resources": row["resources"],
+        "compute_queue": row["compute_queue"],
+        "status": row["status"],
+        "status_container": row["status_container"],
+        "creation_ts": wire_datetime(row["creation_ts"]),
+        "update_ts": wire_datetime(row["update_ts"]),
+        "start_instance_ts": wire_datetime(row["start_instance_ts"]),
     }
 
 

@@ -17,7 +17,7 @@ from pods_project.envelope import ok
 from . import schema  # noqa: F401  (registers the auth schemes)
 from .fields import QueryFlag
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
-from .rendering import DISPLAY_COLUMNS, render_action_logs, render_log_run, render_pod
+from .rendering import display_rows, render_action_logs, render_log_run, render_pod
 from .serializers import (CredentialsResponseSerializer, LogsResponseSerializer, NewPodSerializer,
                           PermissionsResponseSerializer, PodResponseSerializer,
                           SetPermissionSerializer, UpdatePodSerializer)
@@ -73,8 +73,8 @@ class PodViewSet(viewsets.GenericViewSet):
     @extend_schema(operation_id="list_pods", responses=PodResponseSerializer(many=True))
     def list(self, request):
         principal = request.user
-        pods = (Pod.objects.visible_to(principal).only(*DISPLAY_COLUMNS).order_by("pod_id"))
-        result = [render_pod(pod) for pod in pods]
+        rows = display_rows(Pod.objects.visible_to(principal).order_by("pod_id"))
+        result = [render_pod(row) for row in rows]
         metadata = {}
         if principal.admin_mode:
             own = (PodPermission.objects.filter(pod__tenant=principal.tenant, username=principal.username)
