@@ -18,6 +18,7 @@ from .errors import FieldError
 from .names import generate_name
 from .patch import apply_patch
 from .resources import Resource
+from .schema import prune_unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
@@ -88,9 +89,15 @@ def _raise_invalid(resource: Resource, name: str, problems: list[FieldError]) ->
 
 
 def create(cluster: "Cluster", resource: Resource, ns: str, body: Any,
-           dry_run: bool = False) -> dict:
-    """POST: validate, default, persist; returns the created object (with kind)."""
+           dry_run: bool = False, field_validation: str = "",
+           warnings: list[str] | None = None) -> dict:
+    """POST: validate, default, persist; returns the created object (with kind).
+
+    Unknown fields are dropped (``warnings`` collects them) or rejected when
+    ``field_validation`` is ``Strict``.
+    """
     obj = _check_body(resource, body)
+    prune_unknown(resource.kind, obj, field_validation, warnings)
     meta = obj["metadata"]
     _check_namespace(cluster, resource, ns, meta, creating=True)
     if meta.get("resourceVersion"):
@@ -134,9 +141,11 @@ def get(cluster: "Cluster", resource: Resource, ns: str, name: str) -> dict:
 
 
 def update(cluster: "Cluster", resource: Resource, ns: str, name: str, body: Any,
-           subresource: str = "", dry_run: bool = False) -> dict:
+           subresource: str = "", dry_run: bool = False, field_validation: str = "",
+           warnings: list[str] | None = None) -> dict:
     """PUT semantics (also the tail of PATCH); returns the stored object (with kind)."""
     new = _check_body(resource, body)
+    prune_unknown(resource.kind, new, field_validation, warnings)
     meta = new["metadata"]
     if meta.get("name") and meta["name"] != name:
         raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the "
@@ -179,7 +188,8 @@ def update(cluster: "Cluster", resource: Resource, ns: str, name: str, body: Any
 
 def patch(cluster: "Cluster", resource: Resource, ns: str, name: str, content_type: str,
           body: Any, subresource: str = "", dry_run: bool = False,
-          field_manager: str | None = None) -> dict:
+          field_manager: str | None = None, field_validation: str = "",
+          warnings: list[str] | None = None) -> dict:
     """PATCH: apply the patch to the current object, then run the update path."""
     from .patch import APPLY_PATCH
     if content_type == APPLY_PATCH and not field_manager:
@@ -187,7 +197,8 @@ def patch(cluster: "Cluster", resource: Resource, ns: str, name: str, content_ty
             "Required", "fieldManager", detail="is required for apply patch")])
     current = _with_kind(resource, get(cluster, resource, ns, name))
     patched = apply_patch(content_type, current, body)
-    return update(cluster, resource, ns, name, patched, subresource, dry_run)
+    return update(cluster, resource, ns, name, patched, subresource, dry_run, field_validation,
+                  warnings)
 
 
 def delete(cluster: "Cluster", resource: Resource, ns: str, name: str,

@@ -165,8 +165,8 @@ def parse_label_selector(text: str | None) -> LabelSelector:
             pos += 1
             vkind, vval = take()
             if vkind != "ID" or _int(vval) is None:
-                raise bad_request(f"unable to parse requirement: for 'Gt', 'Lt' operators, the "
-                                  f"value must be an integer")
+                raise bad_request("unable to parse requirement: for 'Gt', 'Lt' operators, the "
+                                  "value must be an integer")
             requirements.append((key, nxt, (vval,)))
         else:
             raise _syntax(nval or "end of string", "in, notin, =, ==, !=, gt, lt")

@@ -30,10 +30,10 @@ def validate_metadata(meta: dict, name_check=names.dns1123_subdomain) -> list[Fi
         for problem in names.qualified_name(key):
             errors.append(FieldError("Invalid", "metadata.labels", key, problem))
         if not isinstance(value, str):
-            errors.append(FieldError("Invalid", f"metadata.labels", value, "must be a string"))
+            errors.append(FieldError("Invalid", "metadata.labels", value, "must be a string"))
             continue
         for problem in names.label_value(value):
-            errors.append(FieldError("Invalid", f"metadata.labels", value, problem))
+            errors.append(FieldError("Invalid", "metadata.labels", value, problem))
     annotations = meta.get("annotations") or {}
     total = 0
     for key, value in annotations.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from .. import api, errors
 from ..resources import RESOURCES, Resource
@@ -64,15 +65,23 @@ def parse_path(tail: str) -> Target:
                   parts[1] if len(parts) > 1 else None, sub, watch)
 
 
-def _check_field_validation(request: web.Request) -> None:
+def _field_validation(request: web.Request) -> str:
     value = request.query.get("fieldValidation", "")
     if value not in FIELD_VALIDATION:
         raise errors.bad_request(f'fieldValidation: Unsupported value: "{value}": supported '
                                  f'values: "Ignore", "Strict", "Warn"')
+    return value or "Warn"
+
+
+def _warning_headers(warnings: list[str]) -> CIMultiDict:
+    headers: CIMultiDict = CIMultiDict()
+    for text in warnings:
+        headers.add("Warning", '299 - "' + text.replace('"', '\\"') + '"')
+    return headers
 
 
 def _object_response(request: web.Request, cluster, resource: Resource, obj: dict,
-                     status: int = 200) -> web.Response:
+                     status: int = 200, warnings: list[str] | None = None) -> web.Response:
     if wants_table(request.headers.get("Accept", "")):
         bare = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
         return json_response(build_table(cluster, resource, [bare],
@@ -80,7 +89,7 @@ def _object_response(request: web.Request, cluster, resource: Resource, obj: dic
                                              "resourceVersion", "")},
                                          request.query.get("includeObject", "Metadata")),
                              status)
-    return json_response(obj, status)
+    return json_response(obj, status, headers=_warning_headers(warnings) if warnings else None)
 
 
 async def handle(request: web.Request, cluster) -> web.StreamResponse:
@@ -118,10 +127,10 @@ async def _collection(request: web.Request, cluster, target: Target) -> web.Stre
         return list_objects(request, cluster, res, scope, labels, fields)
     if res.namespaced and ns is None:
         raise errors.method_not_allowed()
-    _check_field_validation(request)
+    validation, warnings = _field_validation(request), []
     body = await read_body(request)
-    obj = api.create(cluster, res, ns or "", body, dry_run(request))
-    return _object_response(request, cluster, res, obj, 201)
+    obj = api.create(cluster, res, ns or "", body, dry_run(request), validation, warnings)
+    return _object_response(request, cluster, res, obj, 201, warnings)
 
 
 async def _delete_collection(request, cluster, res, scope, labels, fields):
@@ -171,18 +180,18 @@ async def _item(request: web.Request, cluster, target: Target) -> web.StreamResp
                                  **api.get(cluster, res, ns, name)})
     if res.plural == "nodes":
         raise errors.method_not_allowed()
-    if method == "PUT":
-        _check_field_validation(request)
-        obj = api.update(cluster, res, ns, name, await read_body(request), target.subresource,
-                         dry_run(request))
-        return _object_response(request, cluster, res, obj)
-    if method == "PATCH":
-        _check_field_validation(request)
-        ctype = media_type(request)
-        body = await read_body(request, patch=True)
-        obj = api.patch(cluster, res, ns, name, ctype, body, target.subresource,
-                        dry_run(request), request.query.get("fieldManager"))
-        return _object_response(request, cluster, res, obj)
+    if method in ("PUT", "PATCH"):
+        validation, warnings = _field_validation(request), []
+        if method == "PUT":
+            obj = api.update(cluster, res, ns, name, await read_body(request),
+                             target.subresource, dry_run(request), validation, warnings)
+        else:
+            ctype = media_type(request)
+            body = await read_body(request, patch=True)
+            obj = api.patch(cluster, res, ns, name, ctype, body, target.subresource,
+                            dry_run(request), request.query.get("fieldManager"), validation,
+                            warnings)
+        return _object_response(request, cluster, res, obj, warnings=warnings)
     body = await read_body(request) or {}
     options = _delete_options(request, body)
     obj, removed = api.delete(cluster, res, ns, name, options, dry_run(request, body))

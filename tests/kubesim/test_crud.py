@@ -402,3 +402,25 @@ def test_openapi_v2_protobuf_and_json(api_client):
         "Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert proto.status == 200 and proto.read() == b""
     assert raw_json(api_client, "/openapi/v2")["swagger"] == "2.0"
+
+
+def test_unknown_fields_are_dropped_with_a_warning(api_client, core):
+    body = pod_manifest("typo")
+    body["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
+    body["spec"]["bogus"] = {"x": 1}
+    response = raw_request(api_client, "POST", "/api/v1/namespaces/default/pods", body=body)
+    assert response.status == 201
+    assert "unknown field \\\"spec.bogus\\\"" in response.getheader("Warning")
+    stored = core.read_namespaced_pod("typo", "default").to_dict()
+    assert "bogus" not in json.dumps(stored, default=str)
+
+
+def test_strict_field_validation_rejects_unknown_fields(api_client):
+    body = pod_manifest("strict")
+    body["spec"]["containers"][0]["imagee"] = "x"
+    response = raw_request(api_client, "POST", "/api/v1/namespaces/default/pods", body=body,
+                           query=[("fieldValidation", "Strict")])
+    assert response.status == 400
+    status = json.loads(response.read())
+    assert status["message"] == ('Pod in version "v1" cannot be handled as a Pod: strict decoding '
+                                 'error: unknown field "spec.containers[0].imagee"')

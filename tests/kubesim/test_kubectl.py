@@ -122,3 +122,11 @@ def test_kubectl_errors_and_crashloop_display(kubectl, sim, core):
     row = kubectl("get", "pod", "crash").stdout.splitlines()[1].split()
     assert row[:3] == ["crash", "0/1", "CrashLoopBackOff"]
     assert row[3] == "1"
+
+
+def test_kubectl_reports_unknown_fields(kubectl, tmp_path):
+    manifest = tmp_path / "typo.yaml"
+    manifest.write_text(POD_YAML.replace("image: nginx", "imagee: nginx"))
+    result = kubectl("create", "-f", str(manifest), check=False)
+    assert result.returncode == 1
+    assert 'strict decoding error: unknown field "spec.containers[0].imagee"' in result.stderr
