@@ -55,7 +55,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SPAWNER_SETUP: frozenset({S.REQUESTED, S.CREATING, S.AVAILABLE, S.DELETING, S.STOPPED, S.ERROR,
                                 S.COMPLETE}),
     S.CREATING: frozenset({S.REQUESTED, S.AVAILABLE, S.DELETING, S.STOPPED, S.ERROR, S.COMPLETE}),
-    S.AVAILABLE: frozenset({S.CREATING, S.DELETING, S.STOPPED, S.ERROR, S.COMPLETE}),
+    # AVAILABLE -> REQUESTED: the Kubernetes pod vanished (node lost, deleted by hand); the
+    # reconciler starts it again, where upstream left it STOPPED until someone noticed.
+    S.AVAILABLE: frozenset({S.REQUESTED, S.CREATING, S.DELETING, S.STOPPED, S.ERROR, S.COMPLETE}),
     S.ERROR: frozenset({S.REQUESTED, S.CREATING, S.AVAILABLE, S.DELETING, S.STOPPED, S.COMPLETE}),
     S.COMPLETE: frozenset({S.REQUESTED, S.DELETING, S.STOPPED, S.ERROR}),
     S.DELETING: frozenset({S.STOPPED, S.ERROR}),

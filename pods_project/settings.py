@@ -177,7 +177,8 @@ AUTHENTICATION_BACKENDS = (
 # --- Kubernetes ----------------------------------------------------------------------------------
 # Only the worker and beat talk to the cluster. With no kubeconfig, in-cluster config is used
 # (service account); `make run` starts kubesim and points KUBECONFIG at it.
-PODS_KUBECONFIG = env.str("KUBECONFIG", default="")
+_default_kubeconfig = Path.home() / ".kube" / "config"
+PODS_KUBECONFIG = env.str("KUBECONFIG", default=str(_default_kubeconfig) if _default_kubeconfig.is_file() else "")
 PODS_KUBE_CONTEXT = env.str("PODS_KUBE_CONTEXT", default="")
 PODS_KUBE_NAMESPACE = env.str("PODS_KUBE_NAMESPACE", default="default")
 PODS_KUBE_REQUEST_TIMEOUT = env.float("PODS_KUBE_REQUEST_TIMEOUT", default=10.0)

@@ -9,17 +9,17 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus
+from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
 from pods.models import Pod, Tenant, k8s_name
-from workers import cluster_health
+from workers import cluster_health, orphan_clock
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
@@ -43,12 +43,6 @@ class SweepReport:
     reconciles: list = field(default_factory=list)
     orphans_deleted: int = 0
     cluster: str = "ok"
-
-
-def _parse_ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _labels(obj: dict) -> dict:
@@ -149,7 +143,7 @@ def sweep() -> SweepReport:
         container = seen.container
         if row["health"].get("warnings") != warnings.get(name, []):
             container_updates.append((row, container, {**row["health"], "warnings": warnings.get(name, [])}))
-        if seen.status != status:
+        if seen.status != status and can_transition(status, seen.status):
             fields = {"status_container": container}
             if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
                 fields.update(_run_clock(row, now))
@@ -217,7 +211,12 @@ def _write_containers(updates) -> int:
 
 
 def _delete_orphans(kpods, ksvcs, expected_instance, now) -> int:
-    """Managed objects that belong to no live run, once older than the grace period."""
+    """Managed objects that belong to no live run, deleted once seen as such for the grace period.
+
+    The grace period runs on our own clock from the first sweep that saw the object orphaned
+    (kept in Redis), not from its creationTimestamp: the API server's clock may differ from
+    ours, and an object created by an in-flight spawn must never be mistaken for an orphan.
+    """
     unknown = {_labels(o).get(LABEL_POD_UID) for o in (*kpods, *ksvcs)} - set(expected_instance)
     if unknown:
         # Pods at rest keep a finished run's objects (ERROR/COMPLETE keep their logs readable).
@@ -225,25 +224,27 @@ def _delete_orphans(kpods, ksvcs, expected_instance, now) -> int:
                 .values_list("uid", "status", "instance_id"):
             if status in (S.ERROR, S.COMPLETE):
                 expected_instance[str(uid)] = str(instance) if instance else None
-    grace = now - timedelta(seconds=settings.PODS_ORPHAN_GRACE_SECONDS)
-    deleted = 0
+    candidates = {}
     for kind, objects in (("pod", kpods), ("service", ksvcs)):
         for obj in objects:
             labels, meta = _labels(obj), obj.get("metadata", {})
             uid = labels.get(LABEL_POD_UID)
             if uid in expected_instance and labels.get(LABEL_INSTANCE) == expected_instance[uid]:
                 continue
-            if meta.get("deletionTimestamp"):
-                continue
-            created = _parse_ts(meta.get("creationTimestamp"))
-            if created and created > grace:
-                continue
-            logger.info("deleting orphaned %s %s (pod uid %s)", kind, meta.get("name"), uid)
-            try:
-                kube.delete(kind, meta["name"], uid=meta.get("uid"))
-                deleted += 1
-            except KubeError as exc:
-                logger.warning("could not delete orphaned %s %s: %s", kind, meta.get("name"), exc)
+            if not meta.get("deletionTimestamp"):
+                candidates[meta["uid"]] = (kind, meta["name"], uid)
+    first_seen = orphan_clock.observe(candidates, now)
+    grace = timedelta(seconds=settings.PODS_ORPHAN_GRACE_SECONDS)
+    deleted = 0
+    for object_uid, (kind, name, pod_uid) in candidates.items():
+        if now - first_seen[object_uid] < grace:
+            continue
+        logger.info("deleting orphaned %s %s (pod uid %s)", kind, name, pod_uid)
+        try:
+            kube.delete(kind, name, uid=object_uid)
+            deleted += 1
+        except KubeError as exc:
+            logger.warning("could not delete orphaned %s %s: %s", kind, name, exc)
     return deleted
 
 
