@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,6 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_persistent_connections(django_db_blocker):
-    """Live-server request threads must not keep connections that outlive the test database."""
-    from django.db import connections
-
-    for conn in connections.all():
-        conn.settings_dict["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +40,7 @@ def child_env(**extra):
     env.update({
         "DATABASE_URL": database_url_for_tests(),
         "DJANGO_SETTINGS_MODULE": "pods_project.settings",
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "PYTHONUNBUFFERED": "1",
     })
     env.update({k: str(v) for k, v in extra.items()})
@@ -58,8 +49,18 @@ def child_env(**extra):
 
 @pytest.fixture(scope="session")
 def celery_queue():
-    """A queue name of this test session's own, so a developer's running worker never steals tasks."""
-    return f"pods-test-{uuid.uuid4().hex[:8]}"
+    """This run's own queue (see tests/settings.py): what the code under test sends tasks to."""
+    assert settings.CELERY_TASK_DEFAULT_QUEUE.startswith("pods-test-")
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_run_queue(celery_queue):
+    """Tasks nobody consumed (wake-ups sent by API tests) go with the run's queue at the end."""
+    yield
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).delete(celery_queue)
 
 
 @pytest.fixture(scope="session")
