@@ -106,9 +106,18 @@ async def serve_log(request: web.Request, cluster, namespace: str, name: str) ->
         return web.Response(body=body, content_type=TEXT)
     resp = web.StreamResponse(status=200, headers={"Content-Type": TEXT})
     resp.enable_chunked_encoding()
-    await resp.prepare(request)
-    await resp.write(body)
-    budget = None if opts.limit_bytes is None else opts.limit_bytes - len(body)
+    try:
+        await resp.prepare(request)
+        await resp.write(body)
+        await _follow(cluster, resp, source, sent, len(body), opts, namespace, name)
+    except ConnectionError:
+        pass  # the client stopped following
+    return resp
+
+
+async def _follow(cluster, resp: web.StreamResponse, source: LogSource, sent: int,
+                  written: int, opts: LogOptions, namespace: str, name: str) -> None:
+    budget = None if opts.limit_bytes is None else opts.limit_bytes - written
     c, inst = source.container, source.inst
     # Follow the instance we started on; the stream ends when it exits (as with a real
     # kubelet), when the pod goes away, or when limitBytes is used up.
@@ -129,4 +138,3 @@ async def serve_log(request: web.Request, cluster, namespace: str, name: str) ->
             await resp.write(chunk)
             sent = total
     await resp.write_eof()
-    return resp

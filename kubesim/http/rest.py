@@ -92,22 +92,25 @@ def _object_response(request: web.Request, cluster, resource: Resource, obj: dic
     return json_response(obj, status, headers=_warning_headers(warnings) if warnings else None)
 
 
+SUBRESOURCE_METHODS = {"status": ("GET", "PUT", "PATCH"), "finalize": ("PUT",), "log": ("GET",)}
+COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
+ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
 async def handle(request: web.Request, cluster) -> web.StreamResponse:
     """Entry point for every ``/api/v1/...`` request."""
     target = parse_path(request.match_info["tail"])
-    method = request.method
-    res = target.resource
-    verb_ok = {"GET": "get" if target.name else "list", "POST": "create", "PUT": "update",
-               "PATCH": "patch",
-               "DELETE": "delete" if target.name else "deletecollection"}.get(method)
-    if target.subresource in ("status", "finalize") and method in ("GET", "PUT", "PATCH"):
-        verb_ok = "get"
-    if verb_ok is None or verb_ok not in res.verbs or (method == "POST" and target.name):
-        raise errors.method_not_allowed()
-    if target.subresource == "log":
-        if method != "GET":
+    method, res = request.method, target.resource
+    if target.subresource:
+        if method not in SUBRESOURCE_METHODS[target.subresource] or \
+                (method != "GET" and "update" not in res.verbs):
             raise errors.method_not_allowed()
-        return await serve_log(request, cluster, target.namespace, target.name)
+        if target.subresource == "log":
+            return await serve_log(request, cluster, target.namespace, target.name)
+        return await _item(request, cluster, target)
+    verbs = ITEM_VERBS if target.name else COLLECTION_VERBS
+    if verbs.get(method) not in res.verbs:
+        raise errors.method_not_allowed()
     if target.name is None:
         return await _collection(request, cluster, target)
     return await _item(request, cluster, target)
@@ -178,8 +181,6 @@ async def _item(request: web.Request, cluster, target: Target) -> web.StreamResp
         return _object_response(request, cluster, res,
                                 {"kind": res.kind, "apiVersion": "v1",
                                  **api.get(cluster, res, ns, name)})
-    if res.plural == "nodes":
-        raise errors.method_not_allowed()
     if method in ("PUT", "PATCH"):
         validation, warnings = _field_validation(request), []
         if method == "PUT":

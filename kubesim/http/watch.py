@@ -146,10 +146,10 @@ async def serve_watch(request: web.Request, cluster, resource: Resource, namespa
                                                    "Cache-Control": "no-cache, private"})
     resp.enable_chunked_encoding()
     try:
-        # A client that goes away (Watch.stop() closes the socket abruptly) surfaces
-        # as ConnectionError / CancelledError here; aiohttp handles both.
         await resp.prepare(request)
         await _pump(watcher, resp, timeout, bookmarks, cluster)
+    except ConnectionError:
+        pass  # the client went away (Watch.stop() closes the socket abruptly)
     finally:
         store.unsubscribe(resource.plural, watcher)
     return resp

@@ -424,3 +424,25 @@ def test_strict_field_validation_rejects_unknown_fields(api_client):
     status = json.loads(response.read())
     assert status["message"] == ('Pod in version "v1" cannot be handled as a Pod: strict decoding '
                                  'error: unknown field "spec.containers[0].imagee"')
+
+
+@pytest.mark.parametrize("method,path", [
+    ("PUT", "/api/v1/namespaces/default/pods"),
+    ("DELETE", "/api/v1/namespaces/default/pods/x/status"),
+    ("POST", "/api/v1/namespaces/default/pods/x"),
+    ("DELETE", "/api/v1/namespaces"),
+    ("POST", "/api/v1/nodes"),
+    ("PATCH", "/api/v1/nodes/kubesim-node/status"),
+])
+def test_method_not_allowed(api_client, method, path):
+    response = raw_request(api_client, method, path, body={"metadata": {"name": "x"}},
+                           headers={"Content-Type": "application/merge-patch+json"}
+                           if method == "PATCH" else None)
+    assert response.status == 405
+    assert json.loads(response.read())["reason"] == "MethodNotAllowed"
+
+
+def test_unknown_resource_is_404(api_client):
+    response = raw_request(api_client, "GET", "/api/v1/namespaces/default/widgets")
+    assert response.status == 404
+    assert json.loads(response.read())["reason"] == "NotFound"
