@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, 
 from .views import ApiNotFoundView, HealthcheckView, traefik_config
 
 api_patterns = [
+    path("", include("templates_catalog.urls")),  # before pods: /pods/templates, /pods/images
     path("", include("pods.urls")),
 ]
 

@@ -1,0 +1,56 @@
+"""Permission classes for template and image endpoints.
+
+Visibility is not a permission class: views fetch templates through
+``services.template_for``, which only finds what the caller may read, so an invisible template
+is a 404 (no existence leak). These classes then compare the caller's ``level`` on a *visible*
+template with what the endpoint needs: too low is a 403.
+"""
+from rest_framework.permissions import BasePermission
+
+from pods.choices import PermissionLevel
+
+
+class TemplateLevelPermission(BasePermission):
+    """Base: the caller's level on the template must be at least ``required_level``."""
+
+    required_level = PermissionLevel.READ
+
+    def has_object_permission(self, request, view, obj):
+        have = getattr(obj, "level", 0) or 0
+        if have >= self.required_level:
+            return True
+        if obj.is_builtin:
+            self.message = (f"'{obj.template_id}' is a built-in catalog template: read-only through the "
+                            "API (site operators manage it with manage.py install_catalog).")
+        else:
+            have_name = PermissionLevel(have).label if have else "no"
+            self.message = (f"Not authorized: this needs {self.required_level.label} permission on template "
+                            f"'{obj.template_id}'; you have {have_name} permission.")
+        return False
+
+
+class CanReadTemplate(TemplateLevelPermission):
+    """READ: see the template and its versions."""
+
+    required_level = PermissionLevel.READ
+
+
+class CanUseTemplate(TemplateLevelPermission):
+    """USER: update the template, publish versions, read its permissions."""
+
+    required_level = PermissionLevel.USER
+
+
+class CanAdminTemplate(TemplateLevelPermission):
+    """ADMIN: delete the template or its versions, change permissions."""
+
+    required_level = PermissionLevel.ADMIN
+
+
+class IsTenantAdmin(BasePermission):
+    """The caller is an admin of its tenant (listed in the tenant's ``admins``)."""
+
+    message = "Only tenant admins change the image allow-list."
+
+    def has_permission(self, request, view):
+        return bool(getattr(request.user, "is_tenant_admin", False))

@@ -1,0 +1,12 @@
+"""Models of the templates catalog, one module per resource."""
+from .images import Image, ImageQuerySet, image_allowed_for
+from .permissions import TemplatePermission
+from .tags import TIMESTAMP_FORMAT, TemplateTag
+from .templates import (RESERVED_TEMPLATE_IDS, SITE_WIDE, TEMPLATE_ID_RE, TEMPLATE_LEVELS, Template,
+                        TemplateQuerySet, is_sharing_entry, tenant_entry)
+
+__all__ = [
+    "Image", "ImageQuerySet", "RESERVED_TEMPLATE_IDS", "SITE_WIDE", "TEMPLATE_ID_RE", "TEMPLATE_LEVELS",
+    "TIMESTAMP_FORMAT", "Template", "TemplatePermission", "TemplateQuerySet", "TemplateTag",
+    "image_allowed_for", "is_sharing_entry", "tenant_entry",
+]

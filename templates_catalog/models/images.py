@@ -1,0 +1,93 @@
+"""The image allow-list: which Docker images (by name, tag ignored) each tenant may run.
+
+An entry belongs to the tenant whose admin added it, or to the site (``tenant = NULL``: the
+built-in catalog's images and entries made in the admin site). Its ``tenants`` list says whom it
+admits, as upstream:
+
+- ``<tenant_id>``: that tenant;
+- ``*``: every tenant on the same site as the entry's tenant (site entries: every tenant);
+- ``**``: every tenant;
+- ``-<tenant_id>``: not that tenant (wins over the rest of the same entry).
+
+A tenant may run an image when some entry for the name admits it and no entry *of its own or of
+the site* denies it: another tenant's ``-x`` only narrows that tenant's own entry, while a
+tenant's own ``-<self>`` entry opts it out of an image other entries offer.
+"""
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+ALL_TENANTS = "**"
+SITE_TENANTS = "*"
+
+
+class ImageQuerySet(models.QuerySet):
+    def visible_to(self, tenant):
+        """Entries a tenant's users may see: its own, and others' that admit or deny it by name,
+        ``**`` or ``*`` (entries naming only other tenants stay invisible)."""
+        t = tenant.tenant_id
+        mentions = Q(tenants__overlap=[ALL_TENANTS, t, f"-{t}"])
+        site_star = Q(tenants__contains=[SITE_TENANTS]) & (
+            Q(tenant__isnull=True) | Q(tenant__site_id=tenant.site_id))
+        return self.filter(Q(tenant=tenant) | mentions | site_star)
+
+    def in_lookup_order(self, tenant):
+        """The tenant's own entry first, then the site's, then other tenants' (oldest first)."""
+        return self.annotate(lookup_rank=models.Case(
+            models.When(tenant=tenant, then=models.Value(0)),
+            models.When(tenant__isnull=True, then=models.Value(1)),
+            default=models.Value(2), output_field=models.IntegerField(),
+        )).order_by("lookup_rank", "creation_ts", "pk")
+
+
+class Image(models.Model):
+    tenant = models.ForeignKey("pods.Tenant", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="images",
+                               help_text="Tenant whose admin manages this entry; empty for site entries.")
+    image = models.CharField(max_length=256, help_text="Image name without tag, e.g. 'jupyter/base-notebook'.")
+    tenants = ArrayField(models.CharField(max_length=70), default=list, blank=True,
+                         help_text="Who may run it: tenant ids, '*' (this site), '**' (all), '-<tenant>' (not).")
+    description = models.CharField(max_length=255, blank=True, default="")
+    added_by = models.CharField(max_length=150, blank=True, default="")
+    creation_ts = models.DateTimeField(default=timezone.now)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["image", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "image"], name="image_unique_per_tenant"),
+            models.UniqueConstraint(fields=["image"], condition=Q(tenant__isnull=True),
+                                    name="image_site_entry_unique"),
+        ]
+        indexes = [models.Index(fields=["image"], name="image_name_idx")]
+
+    def __str__(self):
+        return f"{self.image} ({self.managed_by})"
+
+    @property
+    def managed_by(self) -> str:
+        """``"site"`` or the id of the tenant whose admins manage the entry."""
+        return "site" if self.tenant_id is None else self.tenant.tenant_id
+
+    def denies(self, tenant) -> bool:
+        return f"-{tenant.tenant_id}" in self.tenants
+
+    def admits(self, tenant) -> bool:
+        """Whether this entry, on its own, lets ``tenant`` run the image."""
+        if self.denies(tenant):
+            return False
+        if ALL_TENANTS in self.tenants or tenant.tenant_id in self.tenants:
+            return True
+        return SITE_TENANTS in self.tenants and (self.tenant_id is None
+                                                 or self.tenant.site_id == tenant.site_id)
+
+
+def image_allowed_for(tenant, name: str) -> bool:
+    """Whether ``tenant`` may run images named ``name`` (already normalised: no tag, no
+    ``docker.io/library/``), by the rules in the module docstring."""
+    entries = list(Image.objects.filter(image=name).select_related("tenant"))
+    if any(e.denies(tenant) for e in entries if e.tenant_id in (None, tenant.pk)):
+        return False
+    return any(e.admits(tenant) for e in entries)
