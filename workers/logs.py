@@ -35,9 +35,11 @@ def cap(text: str, limit: int) -> tuple[str, bool]:
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text, False
-    cut = data[len(data) - limit:]
-    newline = cut.find(b"\n")
-    cut = cut[newline + 1:] if newline != -1 else cut
+    start = len(data) - limit
+    cut = data[start:]
+    if data[start - 1:start] != b"\n":  # the cut fell inside a line: drop that partial line
+        newline = cut.find(b"\n")
+        cut = cut[newline + 1:] if newline != -1 else cut
     return cut.decode("utf-8", errors="ignore"), True
 
 

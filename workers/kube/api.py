@@ -4,6 +4,7 @@ Hot paths (the sweep's lists) skip the client's typed deserialisation: a 10,000-
 ~22 MB of JSON that orjson parses in a fraction of the time the models take.
 """
 import orjson
+from kubernetes.client.exceptions import ApiException
 
 from . import client as kube_client
 from .calls import call
@@ -71,44 +72,38 @@ def list_warning_events() -> dict:
 
 def read_log(name: str, *, since_time: str | None = None, limit_bytes: int | None = None,
              tail_lines: int | None = None, previous: bool = False, timestamps: bool = False) -> str:
-    """Container output of a pod; empty when the pod or its log is gone."""
-    api = kube_client.core_v1()
-    kwargs = {"timestamps": timestamps, "previous": previous, "_preload_content": False}
+    """Container output of a pod; empty when the pod or its log is gone.
+
+    Built on the client's own request serialisation (same auth, TLS and errors as every
+    generated call) because the generated ``read_namespaced_pod_log`` has no ``sinceTime``, and
+    ``sinceSeconds`` would depend on our clock agreeing with the API server's.
+    """
+    api = kube_client.core_v1().api_client
+    query = [("timestamps", str(timestamps).lower()), ("previous", str(previous).lower())]
+    if since_time:
+        query.append(("sinceTime", since_time))
     if limit_bytes:
-        kwargs["limit_bytes"] = limit_bytes
+        query.append(("limitBytes", int(limit_bytes)))
     if tail_lines:
-        kwargs["tail_lines"] = tail_lines
+        query.append(("tailLines", int(tail_lines)))
+    request = api.param_serialize(
+        method="GET", resource_path="/api/v1/namespaces/{namespace}/pods/{name}/log",
+        path_params={"namespace": kube_client.namespace(), "name": name}, query_params=query,
+        header_params={"Accept": "text/plain"}, auth_settings=["BearerToken"])
+
+    def fetch(_request_timeout=None):
+        method, url, headers, body, post_params = request
+        response = api.call_api(method, url, header_params=headers, _request_timeout=_request_timeout)
+        data = response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException(http_resp=response)
+        return data
+
     try:
-        if since_time:
-            response = _read_log_since(api, name, since_time, kwargs)
-        else:
-            response = call(api.read_namespaced_pod_log, name, kube_client.namespace(), **kwargs)
+        data = call(fetch)
     except NotFound:
         return ""
-    try:
-        return response.data.decode("utf-8", errors="replace").replace("\x00", "")
-    finally:
-        response.release_conn()
-
-
-def _read_log_since(api, name, since_time, kwargs):
-    """GET .../log?sinceTime=... through the client's generic call (same auth, TLS, errors).
-
-    The generated client has no ``since_time`` argument (only ``since_seconds``, which would
-    drift between calls), so the query is built here.
-    """
-    query = [("sinceTime", since_time), ("timestamps", str(kwargs["timestamps"]).lower())]
-    if kwargs.get("limit_bytes"):
-        query.append(("limitBytes", kwargs["limit_bytes"]))
-    if kwargs.get("previous"):
-        query.append(("previous", "true"))
-    return call(
-        api.api_client.call_api,
-        "/api/v1/namespaces/{namespace}/pods/{name}/log", "GET",
-        path_params={"namespace": kube_client.namespace(), "name": name},
-        query_params=query, header_params={"Accept": "text/plain"},
-        auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True,
-    )
+    return data.decode("utf-8", errors="replace").replace("\x00", "")
 
 
 __all__ = ["create", "read", "delete", "list_managed", "list_warning_events", "read_log",
