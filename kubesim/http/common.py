@@ -11,9 +11,11 @@ from aiohttp import web
 from .. import errors
 from ..errors import ApiError
 from ..patch import PATCH_TYPES
+from ..protobuf import decode_object
 
 JSON = "application/json"
-BODY_TYPES = [JSON, "application/yaml", "application/vnd.kubernetes.protobuf"]
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+BODY_TYPES = [JSON, "application/yaml", PROTOBUF]
 
 
 def json_response(obj: Any, status: int = 200, headers: dict | None = None) -> web.Response:
@@ -80,6 +82,12 @@ async def read_body(request: web.Request, patch: bool = False) -> Any:
     if patch:
         if ctype not in PATCH_TYPES:
             raise errors.unsupported_media_type(ctype, PATCH_TYPES)
+    elif ctype == PROTOBUF:
+        # kubectl's typed clients (create namespace/secret/configmap/service) send protobuf.
+        try:
+            return decode_object(raw)
+        except LookupError:
+            raise errors.unsupported_media_type(ctype, BODY_TYPES[:2]) from None
     elif ctype not in (JSON, "application/yaml"):
         raise errors.unsupported_media_type(ctype, BODY_TYPES)
     if not raw.strip():

@@ -93,8 +93,10 @@ class ServiceStrategy(Strategy):
             if len(ports) > 1 and not port.get("name"):
                 errors.append(FieldError("Required", f"{path}.name"))
             elif port.get("name"):
+                # Service port names are DNS-1123 labels ("80-8080" is fine), unlike
+                # container port names which must be IANA service names.
                 errors += [FieldError("Invalid", f"{path}.name", port["name"], p)
-                           for p in names.port_name(port["name"])]
+                           for p in names.dns1123_label(port["name"])]
             if port.get("protocol") not in PROTOCOLS:
                 errors.append(FieldError("NotSupported", f"{path}.protocol", port.get("protocol"),
                                          supported=PROTOCOLS))

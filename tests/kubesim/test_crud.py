@@ -391,10 +391,13 @@ def test_wrong_token_is_401_and_anonymous_is_allowed(sim):
 
 def test_unsupported_body_media_type_is_415(api_client):
     response = raw_request(api_client, "POST", "/api/v1/namespaces/default/configmaps",
-                           headers={"Content-Type": "application/vnd.kubernetes.protobuf"},
-                           body="x")
+                           headers={"Content-Type": "text/plain"}, body="x")
     assert response.status == 415
     assert json.loads(response.read())["reason"] == "UnsupportedMediaType"
+    garbage = raw_request(api_client, "POST", "/api/v1/namespaces/default/configmaps",
+                          headers={"Content-Type": "application/vnd.kubernetes.protobuf"},
+                          body="x")
+    assert garbage.status == 400
 
 
 def test_openapi_v2_protobuf_and_json(api_client):

@@ -130,3 +130,21 @@ def test_kubectl_reports_unknown_fields(kubectl, tmp_path):
     result = kubectl("create", "-f", str(manifest), check=False)
     assert result.returncode == 1
     assert 'strict decoding error: unknown field "spec.containers[0].imagee"' in result.stderr
+
+
+def test_kubectl_typed_creates_send_protobuf(kubectl, sim, core):
+    # client-go typed clients send application/vnd.kubernetes.protobuf bodies.
+    kubectl("create", "namespace", "team")
+    kubectl("create", "secret", "generic", "creds", "--from-literal=token=abc", "-n", "team")
+    kubectl("create", "configmap", "settings", "--from-literal=mode=fast", "-n", "team")
+    kubectl("create", "service", "clusterip", "web", "--tcp=80:8080", "-n", "team")
+    assert any(e["content_type"] == "application/vnd.kubernetes.protobuf"
+               for e in sim.journal())
+    assert core.read_namespace("team").status.phase == "Active"
+    secret = core.read_namespaced_secret("creds", "team")
+    assert secret.type == "Opaque" and secret.data == {"token": "YWJj"}
+    assert core.read_namespaced_config_map("settings", "team").data == {"mode": "fast"}
+    service = core.read_namespaced_service("web", "team")
+    port = service.spec.ports[0]
+    assert (port.name, port.port, port.target_port, port.protocol) == ("80-8080", 80, 8080, "TCP")
+    assert service.spec.selector == {"app": "web"} and service.spec.cluster_ip
