@@ -16,7 +16,7 @@ from . import errors
 from .clock import format_time
 from .errors import FieldError
 from .names import generate_name
-from .patch import apply_patch
+from .patch import APPLY_PATCH, apply_patch
 from .resources import Resource
 from .schema import prune_unknown
 
@@ -191,7 +191,6 @@ def patch(cluster: "Cluster", resource: Resource, ns: str, name: str, content_ty
           field_manager: str | None = None, field_validation: str = "",
           warnings: list[str] | None = None) -> dict:
     """PATCH: apply the patch to the current object, then run the update path."""
-    from .patch import APPLY_PATCH
     if content_type == APPLY_PATCH and not field_manager:
         raise errors.invalid("PatchOptions", "", [FieldError(
             "Required", "fieldManager", detail="is required for apply patch")])

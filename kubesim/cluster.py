@@ -11,9 +11,10 @@ import asyncio
 import random
 from collections import defaultdict
 
-from . import lifecycle
+from . import api, lifecycle
 from .clock import VirtualClock
 from .config import Config
+from .errors import ApiError
 from .events import EventRecorder
 from .faults import FaultInjector
 from .journal import Journal
@@ -80,7 +81,6 @@ class Cluster:
     # -- lifecycle ---------------------------------------------------------------
     def bootstrap(self) -> None:
         """Create what every cluster has: namespaces, the node, the kubernetes Service."""
-        from . import api
         for name in DEFAULT_NAMESPACES:
             api.create(self, RESOURCES["namespaces"], "", {"metadata": {"name": name}})
         node = node_object(self)
@@ -154,8 +154,6 @@ class Cluster:
 
     def _collect(self, dependents: set[tuple[str, str, str]], owner_uid: str) -> None:
         # A tiny garbage collector: background-delete objects owned by a removed owner.
-        from . import api
-        from .errors import ApiError
         for plural, namespace, name in sorted(dependents):
             stored = self.store.get(plural, namespace, name)
             if stored is None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import names
 from .errors import FieldError
 from .resources import Resource
+from .tables import age_cell
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
@@ -119,7 +120,6 @@ class Strategy:
 
     def table(self, cluster: "Cluster", obj: dict) -> tuple[list[dict], list[Any]]:
         """Server-side printing columns and cells for ``kubectl get`` (name + age)."""
-        from .tables import age_cell
         return ([{"name": "Name", "type": "string", "format": "name", "priority": 0},
                  {"name": "Age", "type": "string", "priority": 0}],
                 [obj["metadata"]["name"], age_cell(cluster, obj)])

@@ -15,6 +15,7 @@ import time
 import orjson
 from aiohttp import web
 
+from .. import errors
 from ..errors import ApiError
 from ..resources import Resource
 from ..selectors import FieldSelector, LabelSelector
@@ -116,7 +117,6 @@ async def stream_error(request: web.Request, err: ApiError) -> web.StreamRespons
 async def serve_watch(request: web.Request, cluster, resource: Resource, namespace: str | None,
                       labels: LabelSelector, fields: FieldSelector) -> web.StreamResponse:
     """Serve ``?watch=true`` on a collection."""
-    from .. import errors
     store = cluster.store
     rv_param = request.query.get("resourceVersion") or ""
     bookmarks = query_bool(request, "allowWatchBookmarks")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..clock import format_time
 from ..errors import FieldError
 from ..strategy import Strategy
 from ..tables import age_cell, column, since
@@ -73,7 +74,6 @@ def node_object(cluster) -> dict:
     cfg = cluster.config
     capacity = {"cpu": cfg.node_cpu_quantity, "memory": cfg.node_memory_quantity,
                 "pods": str(cfg.node_pods), "ephemeral-storage": "100Gi"}
-    from ..clock import format_time
     now = format_time(cluster.clock.now())
     return {
         "metadata": {"name": cfg.node_name, "labels": cluster.node_labels(),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .. import names
-from ..errors import forbidden
+from .. import api, names
+from ..errors import ApiError, forbidden
+from ..resources import RESOURCES
 from ..strategy import Strategy
 from ..tables import age_cell, column
 
@@ -48,7 +49,6 @@ class NamespaceStrategy(Strategy):
 
 def start_termination(cluster, obj: dict) -> None:
     """Mark the namespace Terminating and start the namespace controller."""
-    from ..resources import RESOURCES
     obj["status"] = {"phase": "Terminating"}
     cluster.persist(RESOURCES["namespaces"], obj)
     name = obj["metadata"]["name"]
@@ -57,9 +57,6 @@ def start_termination(cluster, obj: dict) -> None:
 
 def sweep(cluster, name: str) -> None:
     """Delete everything in a terminating namespace, then the namespace itself."""
-    from .. import api
-    from ..errors import ApiError
-    from ..resources import RESOURCES
     stored = cluster.store.get("namespaces", "", name)
     if stored is None:
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import FieldError
 from ..quantity import parse_quantity
+from ..resources import RESOURCES
 from ..strategy import Strategy
 from ..tables import age_cell, column
 
@@ -103,7 +104,6 @@ class PVCStrategy(Strategy):
 
 def bind(cluster, namespace: str, name: str, uid: str) -> None:
     """The simulated provisioner created a volume: bind the claim."""
-    from ..resources import RESOURCES
     stored = cluster.store.get("persistentvolumeclaims", namespace, name)
     if stored is None:
         return
@@ -128,7 +128,6 @@ def bind(cluster, namespace: str, name: str, uid: str) -> None:
 
 def release_if_unused(cluster, namespace: str, name: str) -> None:
     """pvc-protection controller: drop the finalizer once no live pod mounts the claim."""
-    from ..resources import RESOURCES
     stored = cluster.store.get("persistentvolumeclaims", namespace, name)
     if stored is None:
         return
