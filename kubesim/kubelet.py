@@ -51,6 +51,13 @@ def pod_requests(spec: dict) -> tuple[float, float]:
     return cpu, mem
 
 
+def _probe_delay(probe) -> float | None:
+    """When a probe first succeeds: after ``initialDelaySeconds`` (probes always pass)."""
+    if not isinstance(probe, dict):
+        return None
+    return float(probe.get("initialDelaySeconds") or 0)
+
+
 class Kubelet:
     """Owns every :class:`PodRuntime` and moves pods through their lifecycle."""
 
@@ -80,8 +87,11 @@ class Kubelet:
         for c in spec["containers"]:
             scenario = resolve(rules, meta["namespace"], meta["name"], annotations, c["name"],
                                c.get("image", ""))
-            containers.append(ContainerRuntime(c["name"], c.get("image", ""), scenario,
-                                               c.get("imagePullPolicy", "IfNotPresent")))
+            runtime = ContainerRuntime(c["name"], c.get("image", ""), scenario,
+                                       c.get("imagePullPolicy", "IfNotPresent"))
+            runtime.startup_delay = _probe_delay(c.get("startupProbe"))
+            runtime.readiness_delay = _probe_delay(c.get("readinessProbe"))
+            containers.append(runtime)
         rt = PodRuntime(meta["namespace"], meta["name"], meta["uid"],
                         spec.get("restartPolicy", "Always"), containers,
                         pod["status"].get("qosClass", "BestEffort"))
@@ -237,7 +247,34 @@ class Kubelet:
         c.instances.append(Instance(now, container_id(rt.uid, c.name, c.restart_count)))
         del c.instances[:-2]  # logs only ever need the current and previous instance
         c.state, c.waiting_reason, c.waiting_message = "running", "", ""
+        self._arm_probes(rt, c)
         self.write(rt)
         if c.scenario.run_seconds is not None:
             self.later(rt, c.scenario.run_seconds, lambda: lifecycle.container_exited(
                 self, rt, c, c.scenario.exit_code, c.scenario.exit_reason))
+
+    def _arm_probes(self, rt: PodRuntime, c: ContainerRuntime) -> None:
+        # A fresh instance is not started/ready until its probes first pass; readiness
+        # probing only begins once the startup probe has succeeded, as in the kubelet.
+        inst = c.current
+        c.started_ok = c.startup_delay is None
+        c.ready_ok = c.readiness_delay is None and c.started_ok
+
+        def ready() -> None:
+            if c.current is inst and c.state == "running":
+                c.ready_ok = True
+                self.write(rt)
+
+        def started() -> None:
+            if c.current is inst and c.state == "running":
+                c.started_ok = True
+                if c.readiness_delay is None:
+                    c.ready_ok = True
+                else:
+                    self.later(rt, c.readiness_delay, ready)
+                self.write(rt)
+
+        if not c.started_ok:
+            self.later(rt, c.startup_delay, started)
+        elif not c.ready_ok:
+            self.later(rt, c.readiness_delay, ready)

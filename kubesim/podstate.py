@@ -67,6 +67,16 @@ class ContainerRuntime:
     last_terminated: dict | None = None
     backoff: float = 0.0
     pull_failures: int = 0
+    # Seconds after start until the startup / readiness probes first pass (None: no probe).
+    startup_delay: float | None = None
+    readiness_delay: float | None = None
+    started_ok: bool = False
+    ready_ok: bool = False
+
+    @property
+    def ready(self) -> bool:
+        """Running, started and passing readiness (or without probes)."""
+        return self.state == "running" and self.started_ok and self.ready_ok
 
     @property
     def current(self) -> Instance | None:
@@ -94,10 +104,10 @@ class ContainerRuntime:
                 waiting["message"] = self.waiting_message
             state = {"waiting": waiting}
         status = {"name": self.name, "state": state,
-                  "lastState": self.last_terminated or {}, "ready": running,
+                  "lastState": self.last_terminated or {}, "ready": self.ready,
                   "restartCount": self.restart_count, "image": normalize_image(self.image)
                   if inst else self.image, "imageID": image_id(self.image) if inst else "",
-                  "started": running}
+                  "started": running and self.started_ok}
         if inst is not None:
             status["containerID"] = inst.container_id
         return status
@@ -187,7 +197,7 @@ def build_status(pod: PodRuntime, now: float) -> dict:
     phase = compute_phase(pod)
     status: dict = {"phase": phase}
     if pod.node:
-        unready = [c.name for c in pod.containers if c.state != "running"]
+        unready = [c.name for c in pod.containers if not c.ready]
         terminal = phase in ("Succeeded", "Failed")
         if terminal:
             reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"

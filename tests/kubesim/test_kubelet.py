@@ -311,3 +311,25 @@ def test_event_ttl_expires_events(core, sim):
     assert events_for(core, "old")
     sim.advance(3700)
     assert events_for(core, "old") == []
+
+
+def test_readiness_and_startup_probes_delay_ready(core, sim):
+    body = pod_manifest("probed")
+    body["spec"]["containers"][0]["startupProbe"] = {"httpGet": {"path": "/", "port": 80},
+                                                     "initialDelaySeconds": 5}
+    body["spec"]["containers"][0]["readinessProbe"] = {"httpGet": {"path": "/", "port": 80},
+                                                       "initialDelaySeconds": 10}
+    core.create_namespaced_pod("default", body)
+    sim.advance(4)  # running since t=2
+    pod = core.read_namespaced_pod("probed", "default")
+    cs = pod.status.container_statuses[0]
+    assert pod.status.phase == "Running" and cs.state.running
+    assert (cs.started, cs.ready) == (False, False)
+    assert condition(pod, "Ready").status == "False"
+    sim.advance(4)  # startup probe passed at t=7
+    cs = container(core, "probed")
+    assert (cs.started, cs.ready) == (True, False)
+    sim.advance(10)  # readiness passed at t=17
+    pod = core.read_namespaced_pod("probed", "default")
+    assert pod.status.container_statuses[0].ready is True
+    assert condition(pod, "Ready").status == "True"
