@@ -103,6 +103,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and Celery --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Prefix of the keys the service keeps in Redis (locks, cluster health, orphan clock), so two
+# deployments (or a test run beside `make run`) can share one Redis.
+PODS_REDIS_PREFIX = env.str("PODS_REDIS_PREFIX", default="pods")
 if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL")
 

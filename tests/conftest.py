@@ -41,6 +41,7 @@ def child_env(**extra):
         "DATABASE_URL": database_url_for_tests(),
         "DJANGO_SETTINGS_MODULE": "pods_project.settings",
         "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "PODS_REDIS_PREFIX": settings.PODS_REDIS_PREFIX,
         "PYTHONUNBUFFERED": "1",
     })
     env.update({k: str(v) for k, v in extra.items()})
@@ -60,7 +61,8 @@ def _drop_run_queue(celery_queue):
     yield
     import redis
 
-    redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).delete(celery_queue)
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+    client.delete(celery_queue, *client.scan_iter(f"{settings.PODS_REDIS_PREFIX}:*"))
 
 
 @pytest.fixture(scope="session")

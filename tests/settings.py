@@ -8,7 +8,9 @@ environment. No database connection outlives a live-server request thread.
 import os
 import uuid
 
-os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"pods-test-{uuid.uuid4().hex[:10]}")
+_run = f"pods-test-{uuid.uuid4().hex[:10]}"
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", _run)
+os.environ.setdefault("PODS_REDIS_PREFIX", _run)
 
 from pods_project.settings import *  # noqa: E402,F401,F403
 from pods_project.settings import DATABASES  # noqa: E402

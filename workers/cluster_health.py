@@ -7,7 +7,10 @@ from django.conf import settings
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
-KEY = "pods:cluster-health"
+
+
+def _key():
+    return f"{settings.PODS_REDIS_PREFIX}:cluster-health"
 
 
 def _redis():
@@ -21,7 +24,7 @@ def record(*, ok: bool, error: str = "") -> None:
         client = _redis()
         previous = read(client)
         since = previous.get("since") if previous and previous.get("reachable") == ok else now
-        client.set(KEY, json.dumps({"reachable": ok, "since": since, "checked_at": now, "error": error[:500]}),
+        client.set(_key(), json.dumps({"reachable": ok, "since": since, "checked_at": now, "error": error[:500]}),
                    ex=3600)
     except redis.RedisError as exc:
         logger.warning("could not record cluster health: %s", exc)
@@ -29,5 +32,5 @@ def record(*, ok: bool, error: str = "") -> None:
 
 def read(client=None) -> dict | None:
     """The last recorded state, or None when no sweep has run recently."""
-    raw = (client or _redis()).get(KEY)
+    raw = (client or _redis()).get(_key())
     return json.loads(raw) if raw else None

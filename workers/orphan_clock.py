@@ -4,7 +4,6 @@ from datetime import datetime
 import redis
 from django.conf import settings
 
-KEY = "pods:orphans:first-seen"
 
 
 def observe(candidates: dict, now: datetime) -> dict:
@@ -14,14 +13,15 @@ def observe(candidates: dict, now: datetime) -> dict:
     unavailable every candidate counts as first seen now, so nothing is deleted early.
     """
     try:
+        key = f"{settings.PODS_REDIS_PREFIX}:orphans:first-seen"
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-        known = {k.decode(): datetime.fromisoformat(v.decode()) for k, v in client.hgetall(KEY).items()}
+        known = {k.decode(): datetime.fromisoformat(v.decode()) for k, v in client.hgetall(key).items()}
         seen = {uid: known.get(uid, now) for uid in candidates}
         if set(known) != set(seen):
             with client.pipeline() as pipe:
-                pipe.delete(KEY)
+                pipe.delete(key)
                 if seen:
-                    pipe.hset(KEY, mapping={uid: ts.isoformat() for uid, ts in seen.items()})
+                    pipe.hset(key, mapping={uid: ts.isoformat() for uid, ts in seen.items()})
                 pipe.execute()
         return seen
     except redis.RedisError:

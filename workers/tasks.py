@@ -34,7 +34,7 @@ def reconcile_pod(pod_pk: int) -> str:
 def _singleton(name: str, ttl: float):
     """A non-blocking Redis lock so two beats (or a slow run) never overlap."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    return client.lock(f"pods:lock:{name}", timeout=ttl, blocking=False)
+    return client.lock(f"{settings.PODS_REDIS_PREFIX}:lock:{name}", timeout=ttl, blocking=False)
 
 
 @shared_task(name="workers.sweep", ignore_result=True)

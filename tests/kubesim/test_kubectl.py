@@ -122,6 +122,13 @@ def test_kubectl_errors_and_crashloop_display(kubectl, sim, core):
     row = kubectl("get", "pod", "crash").stdout.splitlines()[1].split()
     assert row[:3] == ["crash", "0/1", "CrashLoopBackOff"]
     assert row[3] == "1"
+    core.create_namespaced_pod("default", {
+        "metadata": {"name": "init"},
+        "spec": {"initContainers": [{"name": "setup", "image": "kubesim/slow-start"}],
+                 "containers": [{"name": "main", "image": "nginx:1.27"}]}})
+    sim.advance(1)
+    assert kubectl("get", "pod", "init").stdout.splitlines()[1].split()[:3] == [
+        "init", "0/1", "Init:0/1"]
 
 
 def test_kubectl_reports_unknown_fields(kubectl, tmp_path):

@@ -333,3 +333,46 @@ def test_readiness_and_startup_probes_delay_ready(core, sim):
     pod = core.read_namespaced_pod("probed", "default")
     assert pod.status.container_statuses[0].ready is True
     assert condition(pod, "Ready").status == "True"
+
+
+def test_init_containers_run_in_order_before_regular_containers(core, sim):
+    body = pod_manifest("init", initContainers=[{"name": "one", "image": "busybox:1"},
+                                                {"name": "two", "image": "busybox:1"}])
+    core.create_namespaced_pod("default", body)
+    sim.advance(1)
+    pod = core.read_namespaced_pod("init", "default")
+    assert pod.status.phase == "Pending"
+    assert condition(pod, "Initialized").message == "containers with incomplete status: [one two]"
+    assert pod.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    sim.advance(2.5)  # "one" started at 2 s and finished at 3 s
+    pod = core.read_namespaced_pod("init", "default")
+    first = pod.status.init_container_statuses[0]
+    assert first.state.terminated.reason == "Completed" and first.ready
+    sim.advance(10)
+    pod = core.read_namespaced_pod("init", "default")
+    assert pod.status.phase == "Running"
+    assert condition(pod, "Initialized").status == "True"
+    assert all(s.state.terminated.exit_code == 0 for s in pod.status.init_container_statuses)
+    paths = {e.involved_object.field_path for e in core.list_namespaced_event(
+        "default", field_selector="involvedObject.name=init,reason=Started").items}
+    assert paths == {"spec.initContainers{one}", "spec.initContainers{two}",
+                     "spec.containers{main}"}
+    assert core.read_namespaced_pod_log("init", "default", container="one").startswith(
+        "kubesim: starting container one")
+
+
+def test_failing_init_container(core, sim):
+    core.create_namespaced_pod("default", pod_manifest(
+        "bad-init", restart_policy="Never",
+        initContainers=[{"name": "setup", "image": "kubesim/fails"}]))
+    sim.advance(20)
+    pod = core.read_namespaced_pod("bad-init", "default")
+    assert pod.status.phase == "Failed"
+    assert pod.status.init_container_statuses[0].state.terminated.exit_code == 1
+    assert pod.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    core.create_namespaced_pod("default", pod_manifest(
+        "loop-init", initContainers=[{"name": "setup", "image": "kubesim/crashloop"}]))
+    sim.advance(30)
+    pod = core.read_namespaced_pod("loop-init", "default")
+    assert pod.status.phase == "Pending"
+    assert pod.status.init_container_statuses[0].restart_count >= 1
