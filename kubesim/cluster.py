@@ -236,7 +236,8 @@ class Cluster:
     def missing_env_sources(self, namespace: str, pod: str, container: str) -> str | None:
         """Why a container's env cannot be built (``CreateContainerConfigError``), if so."""
         spec = self._pod_spec(namespace, pod)
-        c = next((c for c in spec.get("containers") or [] if c.get("name") == container), {})
+        every = (spec.get("initContainers") or []) + (spec.get("containers") or [])
+        c = next((c for c in every if c.get("name") == container), {})
         for env in c.get("env") or []:
             value_from = env.get("valueFrom") or {}
             for kind, ref in (("Secret", value_from.get("secretKeyRef")),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import lifecycle
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PODS = RESOURCES["pods"]
 SANDBOX_SECONDS = 0.5
 CONFIG_RETRY_SECONDS = 5.0
+INIT_RUN_SECONDS = 1.0
 _IMAGE_RE = re.compile(r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
                        r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?"
                        r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$")
@@ -83,18 +85,28 @@ class Kubelet:
         meta, spec = pod["metadata"], pod["spec"]
         annotations = meta.get("annotations") or {}
         rules = self.cluster.scenario_rules
-        containers = []
-        for c in spec["containers"]:
-            scenario = resolve(rules, meta["namespace"], meta["name"], annotations, c["name"],
-                               c.get("image", ""))
-            runtime = ContainerRuntime(c["name"], c.get("image", ""), scenario,
-                                       c.get("imagePullPolicy", "IfNotPresent"))
-            runtime.startup_delay = _probe_delay(c.get("startupProbe"))
-            runtime.readiness_delay = _probe_delay(c.get("readinessProbe"))
-            containers.append(runtime)
+        containers, inits = [], []
+        for key, target in (("initContainers", inits), ("containers", containers)):
+            for c in spec.get(key) or []:
+                scenario = resolve(rules, meta["namespace"], meta["name"], annotations,
+                                   c["name"], c.get("image", ""))
+                if key == "initContainers" and scenario.run_seconds is None:
+                    # An init container's process is expected to finish; "happy" ones do.
+                    scenario = replace(scenario, run_seconds=INIT_RUN_SECONDS)
+                runtime = ContainerRuntime(c["name"], c.get("image", ""), scenario,
+                                           c.get("imagePullPolicy", "IfNotPresent"),
+                                           init=key == "initContainers")
+                runtime.startup_delay = _probe_delay(c.get("startupProbe"))
+                runtime.readiness_delay = _probe_delay(c.get("readinessProbe"))
+                target.append(runtime)
         rt = PodRuntime(meta["namespace"], meta["name"], meta["uid"],
                         spec.get("restartPolicy", "Always"), containers,
-                        pod["status"].get("qosClass", "BestEffort"))
+                        pod["status"].get("qosClass", "BestEffort"), init_containers=inits)
+        if inits:
+            # kubelet's default waiting reason for every container of a pod with init
+            # containers (kubectl shows Init:N/M, then PodInitializing).
+            for runtime in inits + containers:
+                runtime.waiting_reason = "PodInitializing"
         rt.cpu, rt.memory = pod_requests(spec)
         self.pods[(rt.namespace, rt.name)] = rt
         self.later(rt, 0, lambda: self.cluster.scheduler.attempt(rt))
@@ -144,7 +156,8 @@ class Kubelet:
         stored = self.cluster.store.get("pods", rt.namespace, rt.name)
         involved = {"metadata": {"name": rt.name, "namespace": rt.namespace, "uid": rt.uid,
                                  "resourceVersion": str(stored.rv) if stored else ""}}
-        path = f"spec.containers{{{container}}}" if container else ""
+        runtime = rt.container(container) if container else None
+        path = runtime.field_path if runtime else ""
         self.cluster.events.record(involved, "Pod", type_, reason, message, component, path)
 
     def _allocate_ip(self) -> str:
@@ -172,7 +185,7 @@ class Kubelet:
         if deadline:
             self.later(rt, float(deadline), lambda: lifecycle.deadline_exceeded(self, rt))
         self.later(rt, min(SANDBOX_SECONDS, min(c.scenario.start_seconds
-                                                for c in rt.containers) / 2),
+                                                for c in rt.all_containers) / 2),
                    lambda: self._sandbox(rt, 1.0))
 
     def _sandbox(self, rt: PodRuntime, backoff: float) -> None:
@@ -186,8 +199,20 @@ class Kubelet:
         rt.sandbox_ready = True
         rt.pod_ip = self._allocate_ip()
         elapsed = self.cluster.clock.now() - rt.start_time
-        for c in rt.containers:
+        first = rt.init_containers[:1] or rt.containers
+        for c in first:
             self._begin_pull(rt, c, max(0.0, c.scenario.start_seconds - elapsed))
+        self.write(rt)
+
+    def init_finished(self, rt: PodRuntime, c: ContainerRuntime) -> None:
+        """An init container completed: start the next one, or the regular containers."""
+        index = rt.init_containers.index(c)
+        if index + 1 < len(rt.init_containers):
+            nxt = rt.init_containers[index + 1]
+            self._begin_pull(rt, nxt, nxt.scenario.start_seconds)
+            return
+        for main in rt.containers:
+            self._begin_pull(rt, main, main.scenario.start_seconds)
         self.write(rt)
 
     def _needs_pull(self, c: ContainerRuntime) -> bool:

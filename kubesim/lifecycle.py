@@ -37,7 +37,15 @@ def container_exited(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime, ex
     if now - inst.started >= BACKOFF_RESET:
         c.backoff = 0.0
     kubelet.write(rt)
-    restart = rt.restart_policy == "Always" or (rt.restart_policy == "OnFailure" and exit_code)
+    if c.init:
+        if exit_code == 0:
+            if not rt.terminating:
+                kubelet.init_finished(rt, c)
+            return
+        restart = rt.restart_policy != "Never"  # a failed init container is retried
+    else:
+        restart = rt.restart_policy == "Always" or (rt.restart_policy == "OnFailure"
+                                                     and exit_code)
     if restart and not rt.terminating and not rt.terminal_phase:
         kubelet.later(rt, SYNC_SECONDS, lambda: _sync_exited(kubelet, rt, c))
 
@@ -120,7 +128,7 @@ def terminate(kubelet: "Kubelet", rt: PodRuntime, grace: float) -> None:
     rt.cancel_timers()
     deadline = now + grace
     latest = now
-    for c in rt.containers:
+    for c in rt.all_containers:
         if c.state != "running":
             continue
         if first:
@@ -143,7 +151,7 @@ def _stop(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime, code: int,
 
 
 def _finish(kubelet: "Kubelet", rt: PodRuntime) -> None:
-    for c in rt.containers:
+    for c in rt.all_containers:
         _stop(kubelet, rt, c, 137, "Error")
     kubelet.write(rt)
     kubelet.cluster.finish_pod_deletion(rt.namespace, rt.name)
@@ -155,7 +163,7 @@ def deadline_exceeded(kubelet: "Kubelet", rt: PodRuntime) -> None:
         return
     message = "Pod was active on the node longer than the specified deadline"
     kubelet.event(rt, "Normal", "DeadlineExceeded", message)
-    for c in rt.containers:
+    for c in rt.all_containers:
         if c.state == "running":
             kubelet.event(rt, "Normal", "Killing", f"Stopping container {c.name}", c.name)
             _stop(kubelet, rt, c, 137, "Error")

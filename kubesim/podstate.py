@@ -59,6 +59,7 @@ class ContainerRuntime:
     image: str
     scenario: Scenario
     pull_policy: str = "IfNotPresent"
+    init: bool = False                # an init container (runs to completion, in order)
     state: str = "waiting"            # waiting | running | terminated
     waiting_reason: str = "ContainerCreating"
     waiting_message: str = ""
@@ -74,9 +75,21 @@ class ContainerRuntime:
     ready_ok: bool = False
 
     @property
+    def succeeded(self) -> bool:
+        """Terminated with exit code 0 (an init container that did its job)."""
+        return self.state == "terminated" and self.current.exit_code == 0
+
+    @property
     def ready(self) -> bool:
-        """Running, started and passing readiness (or without probes)."""
+        """Running, started and passing readiness; init containers: completed."""
+        if self.init:
+            return self.succeeded
         return self.state == "running" and self.started_ok and self.ready_ok
+
+    @property
+    def field_path(self) -> str:
+        """``involvedObject.fieldPath`` of events about this container."""
+        return f"spec.{'initContainers' if self.init else 'containers'}{{{self.name}}}"
 
     @property
     def current(self) -> Instance | None:
@@ -123,6 +136,7 @@ class PodRuntime:
     restart_policy: str
     containers: list[ContainerRuntime]
     qos_class: str
+    init_containers: list[ContainerRuntime] = field(default_factory=list)
     node: str = ""
     host_ip: str = ""
     pod_ip: str = ""
@@ -139,9 +153,19 @@ class PodRuntime:
     conditions: dict[str, list] = field(default_factory=dict)
     timers: list = field(default_factory=list)
 
+    @property
+    def all_containers(self) -> list[ContainerRuntime]:
+        """Init containers followed by regular containers."""
+        return self.init_containers + self.containers
+
+    @property
+    def initialized(self) -> bool:
+        """Every init container completed successfully."""
+        return all(c.succeeded for c in self.init_containers)
+
     def container(self, name: str) -> ContainerRuntime | None:
-        """Container runtime by name."""
-        return next((c for c in self.containers if c.name == name), None)
+        """Container runtime (regular or init) by name."""
+        return next((c for c in self.all_containers if c.name == name), None)
 
     def set_condition(self, ctype: str, status: bool, now: float, reason: str = "",
                       message: str = "") -> None:
@@ -164,6 +188,11 @@ def compute_phase(pod: PodRuntime) -> str:
         return pod.terminal_phase
     if not pod.node:
         return "Pending"
+    if not pod.initialized:
+        failed = any(c.state == "terminated" and not c.succeeded for c in pod.init_containers)
+        if failed and pod.restart_policy == "Never":
+            return "Failed"
+        return "Failed" if pod.terminating and failed else "Pending"
     running = waiting = stopped = succeeded = 0
     for c in pod.containers:
         if c.state == "running":
@@ -202,13 +231,23 @@ def build_status(pod: PodRuntime, now: float) -> dict:
         if terminal:
             reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
             pod.set_condition("PodReadyToStartContainers", False, now)
-            pod.set_condition("Initialized", True, now, "PodCompleted" if phase == "Succeeded"
-                              else "")
+            if pod.initialized:
+                pod.set_condition("Initialized", True, now,
+                                  "PodCompleted" if phase == "Succeeded" else "")
+            else:
+                pod.set_condition("Initialized", False, now, "ContainersNotInitialized",
+                                  "containers with incomplete status: [" + " ".join(
+                                      c.name for c in pod.init_containers if not c.succeeded)
+                                  + "]")
             pod.set_condition("Ready", False, now, reason)
             pod.set_condition("ContainersReady", False, now, reason)
         else:
             pod.set_condition("PodReadyToStartContainers", pod.sandbox_ready, now)
-            pod.set_condition("Initialized", True, now)
+            pending = [c.name for c in pod.init_containers if not c.succeeded]
+            pod.set_condition("Initialized", not pending, now,
+                              "ContainersNotInitialized" if pending else "",
+                              f"containers with incomplete status: [{' '.join(pending)}]"
+                              if pending else "")
             message = f"containers with unready status: [{' '.join(unready)}]" if unready else ""
             for ctype in ("Ready", "ContainersReady"):
                 pod.set_condition(ctype, not unready, now,
@@ -238,6 +277,8 @@ def build_status(pod: PodRuntime, now: float) -> dict:
             status["podIPs"] = [{"ip": pod.pod_ip}]
         if pod.start_time is not None:
             status["startTime"] = format_time(pod.start_time)
+        if pod.init_containers:
+            status["initContainerStatuses"] = [c.status() for c in pod.init_containers]
         status["containerStatuses"] = [c.status() for c in pod.containers]
     status["qosClass"] = pod.qos_class
     return status

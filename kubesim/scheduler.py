@@ -42,7 +42,7 @@ class Scheduler:
         """Why the pod cannot be placed right now, or ``None`` if it fits."""
         cfg = self.cluster.config
         spec = pod["spec"]
-        if any(c.scenario.unschedulable for c in rt.containers):
+        if any(c.scenario.unschedulable for c in rt.all_containers):
             return ("0/1 nodes are available: 1 node(s) had untolerated taint "
                     "{kubesim.io/unschedulable: }. " + _NOT_HELPFUL)
         selector = spec.get("nodeSelector") or {}

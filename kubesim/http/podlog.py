@@ -52,15 +52,15 @@ def _options(request: web.Request, cluster, pod: str) -> LogOptions:
 def _source(cluster, namespace: str, pod_name: str, pod: dict, container: str | None,
             previous: bool) -> LogSource | None:
     names = [c["name"] for c in pod["spec"].get("containers") or []]
+    init = [c["name"] for c in pod["spec"].get("initContainers") or []]
     if not container:
         if len(names) != 1:
-            init = [c["name"] for c in pod["spec"].get("initContainers") or []]
             raise errors.bad_request(
                 f"a container name must be specified for pod {pod_name}, choose one of: "
                 f"[{' '.join(names)}]" + (f" or one of the init containers: [{' '.join(init)}]"
                                           if init else ""))
         container = names[0]
-    if container not in names:
+    if container not in names and container not in init:
         raise errors.bad_request(f"container {container} is not valid for pod {pod_name}")
     rt = cluster.kubelet.get(namespace, pod_name)
     if rt is None or not rt.node:

@@ -145,7 +145,26 @@ def pod_cells(cluster, pod: dict) -> list:
     reason = status.get("reason") or status.get("phase") or ""
     restarts, ready, has_running = 0, 0, False
     last_restart = 0.0
-    for cs in reversed(status.get("containerStatuses") or []):
+    initializing = False
+    inits = status.get("initContainerStatuses") or []
+    for i, cs in enumerate(inits):
+        restarts += cs.get("restartCount", 0)
+        state = cs.get("state") or {}
+        term, waiting = state.get("terminated"), state.get("waiting") or {}
+        if term and term.get("exitCode") == 0:
+            continue
+        if term:
+            reason = "Init:" + (term.get("reason") or f"ExitCode:{term.get('exitCode')}")
+        elif waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len(inits)}"
+        initializing = True
+        break
+    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in status.get("conditions") or [])
+    statuses = [] if initializing and not initialized else status.get("containerStatuses") or []
+    for cs in reversed(statuses):
         restarts += cs.get("restartCount", 0)
         last = (cs.get("lastState") or {}).get("terminated")
         if last and last.get("finishedAt"):
