@@ -1,4 +1,4 @@
-"""Simulated kubelet: pod admission, sandbox, image pulls and container start.
+"""Simulated kubelet: pod admission, sandbox, init containers and container start.
 
 Timeline of a ``happy`` container (virtual seconds after binding)::
 
@@ -6,21 +6,21 @@ Timeline of a ``happy`` container (virtual seconds after binding)::
     0.5  sandbox ready: podIP, PodReadyToStartContainers=True, Pulling event
     2    Pulled / Created / Started events, Running, Ready=True
 
-Exits, restarts with CrashLoopBackOff, graceful termination and
-activeDeadlineSeconds live in :mod:`kubesim.lifecycle`.
+Image pulls live in :mod:`kubesim.images`, probes in :mod:`kubesim.probes`; exits,
+restarts with CrashLoopBackOff, graceful termination and activeDeadlineSeconds in
+:mod:`kubesim.lifecycle`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import lifecycle
-from .podstate import (ContainerRuntime, Instance, PodRuntime, build_status, container_id,
-                       normalize_image)
+from .images import begin_pull
+from .podstate import ContainerRuntime, Instance, PodRuntime, build_status, container_id
+from .probes import arm_probes, probe_delay
 from .quantity import parse_quantity
 from .resources import RESOURCES
 from .scenarios import resolve
@@ -30,12 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PODS = RESOURCES["pods"]
 SANDBOX_SECONDS = 0.5
-CONFIG_RETRY_SECONDS = 5.0
 INIT_RUN_SECONDS = 1.0
-_IMAGE_RE = re.compile(r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-                       r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?"
-                       r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$")
-
 
 def pod_requests(spec: dict) -> tuple[float, float]:
     """(cpu cores, memory bytes) the scheduler accounts for a pod spec."""
@@ -51,13 +46,6 @@ def pod_requests(spec: dict) -> tuple[float, float]:
         icpu, imem = total([init])
         cpu, mem = max(cpu, icpu), max(mem, imem)
     return cpu, mem
-
-
-def _probe_delay(probe) -> float | None:
-    """When a probe first succeeds: after ``initialDelaySeconds`` (probes always pass)."""
-    if not isinstance(probe, dict):
-        return None
-    return float(probe.get("initialDelaySeconds") or 0)
 
 
 class Kubelet:
@@ -96,8 +84,8 @@ class Kubelet:
                 runtime = ContainerRuntime(c["name"], c.get("image", ""), scenario,
                                            c.get("imagePullPolicy", "IfNotPresent"),
                                            init=key == "initContainers")
-                runtime.startup_delay = _probe_delay(c.get("startupProbe"))
-                runtime.readiness_delay = _probe_delay(c.get("readinessProbe"))
+                runtime.startup_delay = probe_delay(c.get("startupProbe"))
+                runtime.readiness_delay = probe_delay(c.get("readinessProbe"))
                 target.append(runtime)
         rt = PodRuntime(meta["namespace"], meta["name"], meta["uid"],
                         spec.get("restartPolicy", "Always"), containers,
@@ -201,7 +189,7 @@ class Kubelet:
         elapsed = self.cluster.clock.now() - rt.start_time
         first = rt.init_containers[:1] or rt.containers
         for c in first:
-            self._begin_pull(rt, c, max(0.0, c.scenario.start_seconds - elapsed))
+            begin_pull(self, rt, c, max(0.0, c.scenario.start_seconds - elapsed))
         self.write(rt)
 
     def init_finished(self, rt: PodRuntime, c: ContainerRuntime) -> None:
@@ -209,60 +197,11 @@ class Kubelet:
         index = rt.init_containers.index(c)
         if index + 1 < len(rt.init_containers):
             nxt = rt.init_containers[index + 1]
-            self._begin_pull(rt, nxt, nxt.scenario.start_seconds)
+            begin_pull(self, rt, nxt, nxt.scenario.start_seconds)
             return
         for main in rt.containers:
-            self._begin_pull(rt, main, main.scenario.start_seconds)
+            begin_pull(self, rt, main, main.scenario.start_seconds)
         self.write(rt)
-
-    def _needs_pull(self, c: ContainerRuntime) -> bool:
-        return c.pull_policy == "Always" or normalize_image(c.image) not in self.images
-
-    def _begin_pull(self, rt: PodRuntime, c: ContainerRuntime, delay: float) -> None:
-        if not _IMAGE_RE.match(c.image):
-            message = (f'Failed to apply default image tag "{c.image}": couldn\'t parse image '
-                       f'name "{c.image}": invalid reference format')
-            c.waiting_reason, c.waiting_message = "InvalidImageName", message
-            self.event(rt, "Warning", "InspectFailed", message, c.name)
-            self.event(rt, "Warning", "Failed", "Error: InvalidImageName", c.name)
-            return
-        if c.pull_policy == "Never" and normalize_image(c.image) not in self.images:
-            message = f'Container image "{c.image}" is not present with pull policy of Never'
-            c.waiting_reason, c.waiting_message = "ErrImageNeverPull", message
-            self.event(rt, "Warning", "ErrImageNeverPull", message, c.name)
-            self.event(rt, "Warning", "Failed", "Error: ErrImageNeverPull", c.name)
-            return
-        if self._needs_pull(c) or c.scenario.pull_error:
-            self.event(rt, "Normal", "Pulling", f'Pulling image "{c.image}"', c.name)
-        pull_started = self.cluster.clock.now()
-        self.later(rt, delay, lambda: self.start_container(rt, c, pull_started))
-
-    def start_container(self, rt: PodRuntime, c: ContainerRuntime, pull_started: float) -> None:
-        """Image pulled (or failed), config resolved: create and start the container."""
-        if rt.terminating or rt.terminal_phase:
-            return
-        if c.scenario.pull_error:
-            lifecycle.pull_failed(self, rt, c)
-            return
-        problem = self.cluster.missing_env_sources(rt.namespace, rt.name, c.name)
-        if problem:
-            c.waiting_reason, c.waiting_message = "CreateContainerConfigError", problem
-            self.event(rt, "Warning", "Failed", f"Error: {problem}", c.name)
-            self.write(rt)
-            self.later(rt, CONFIG_RETRY_SECONDS,
-                       lambda: self.start_container(rt, c, self.cluster.clock.now()))
-            return
-        if self._needs_pull(c):
-            took = max(0.001, self.cluster.clock.now() - pull_started)
-            size = int(hashlib.sha256(c.image.encode()).hexdigest()[:6], 16) * 64
-            self.event(rt, "Normal", "Pulled",
-                       f'Successfully pulled image "{c.image}" in {took:.3g}s ({took:.3g}s '
-                       f'including waiting). Image size: {size} bytes.', c.name)
-            self.images.add(normalize_image(c.image))
-        else:
-            self.event(rt, "Normal", "Pulled",
-                       f'Container image "{c.image}" already present on machine', c.name)
-        self.run_instance(rt, c)
 
     def run_instance(self, rt: PodRuntime, c: ContainerRuntime) -> None:
         """Create and start a new instance of ``c`` (first start or restart)."""
@@ -272,34 +211,9 @@ class Kubelet:
         c.instances.append(Instance(now, container_id(rt.uid, c.name, c.restart_count)))
         del c.instances[:-2]  # logs only ever need the current and previous instance
         c.state, c.waiting_reason, c.waiting_message = "running", "", ""
-        self._arm_probes(rt, c)
+        arm_probes(self, rt, c)
         self.write(rt)
         if c.scenario.run_seconds is not None:
             self.later(rt, c.scenario.run_seconds, lambda: lifecycle.container_exited(
                 self, rt, c, c.scenario.exit_code, c.scenario.exit_reason))
 
-    def _arm_probes(self, rt: PodRuntime, c: ContainerRuntime) -> None:
-        # A fresh instance is not started/ready until its probes first pass; readiness
-        # probing only begins once the startup probe has succeeded, as in the kubelet.
-        inst = c.current
-        c.started_ok = c.startup_delay is None
-        c.ready_ok = c.readiness_delay is None and c.started_ok
-
-        def ready() -> None:
-            if c.current is inst and c.state == "running":
-                c.ready_ok = True
-                self.write(rt)
-
-        def started() -> None:
-            if c.current is inst and c.state == "running":
-                c.started_ok = True
-                if c.readiness_delay is None:
-                    c.ready_ok = True
-                else:
-                    self.later(rt, c.readiness_delay, ready)
-                self.write(rt)
-
-        if not c.started_ok:
-            self.later(rt, c.startup_delay, started)
-        elif not c.ready_ok:
-            self.later(rt, c.readiness_delay, ready)

@@ -10,20 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .podstate import ContainerRuntime, PodRuntime, normalize_image
+from .backoff import BACKOFF_RESET, BACKOFF_START, SYNC_SECONDS, next_backoff
+from .podstate import ContainerRuntime, PodRuntime
 
 if TYPE_CHECKING:  # pragma: no cover
     from .kubelet import Kubelet
-
-SYNC_SECONDS = 1.0          # kubelet notices an exit / retries on the next sync
-BACKOFF_START = 10.0
-BACKOFF_MAX = 300.0
-BACKOFF_RESET = 600.0
-
-
-def _next_backoff(current: float) -> float:
-    return BACKOFF_START if current <= 0 else min(current * 2, BACKOFF_MAX)
-
 
 def container_exited(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime, exit_code: int,
                      reason: str) -> None:
@@ -59,7 +50,7 @@ def _sync_exited(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime) -> Non
         restart(kubelet, rt, c)
         return
     wait = c.backoff
-    c.backoff = _next_backoff(c.backoff)
+    c.backoff = next_backoff(c.backoff)
     pod_ref = f"{rt.name}_{rt.namespace}({rt.uid})"
     c.state = "waiting"
     c.waiting_reason = "CrashLoopBackOff"
@@ -82,34 +73,6 @@ def restart(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime) -> None:
     kubelet.event(rt, "Normal", "Pulled",
                   f'Container image "{c.image}" already present on machine', c.name)
     kubelet.run_instance(rt, c)
-
-
-def pull_failed(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime) -> None:
-    """An image pull failed: ErrImagePull now, ImagePullBackOff on the next sync."""
-    ref = normalize_image(c.image)
-    detail = (f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
-              f'failed to resolve reference "{ref}": {ref}: not found')
-    c.pull_failures += 1
-    c.state, c.waiting_reason, c.waiting_message = "waiting", "ErrImagePull", detail
-    kubelet.event(rt, "Warning", "Failed", f'Failed to pull image "{c.image}": {detail}', c.name)
-    kubelet.event(rt, "Warning", "Failed", "Error: ErrImagePull", c.name)
-    kubelet.write(rt)
-    kubelet.later(rt, SYNC_SECONDS, lambda: _pull_backoff(kubelet, rt, c))
-
-
-def _pull_backoff(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime) -> None:
-    wait = min(BACKOFF_START * 2 ** (c.pull_failures - 1), BACKOFF_MAX)
-    message = f'Back-off pulling image "{c.image}"'
-    c.waiting_reason, c.waiting_message = "ImagePullBackOff", message
-    kubelet.event(rt, "Normal", "BackOff", message, c.name)
-    kubelet.event(rt, "Warning", "Failed", "Error: ImagePullBackOff", c.name)
-    kubelet.write(rt)
-
-    def retry() -> None:
-        kubelet.event(rt, "Normal", "Pulling", f'Pulling image "{c.image}"', c.name)
-        kubelet.later(rt, SYNC_SECONDS, lambda: pull_failed(kubelet, rt, c))
-
-    kubelet.later(rt, wait, retry)
 
 
 def terminate(kubelet: "Kubelet", rt: PodRuntime, grace: float) -> None:

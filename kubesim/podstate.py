@@ -12,32 +12,12 @@ import hashlib
 from dataclasses import dataclass, field
 
 from .clock import format_time
+from .images import image_id, normalize_image
 from .scenarios import Scenario
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def normalize_image(image: str) -> str:
-    """Fully-qualified reference the runtime reports (``docker.io/library/nginx:latest``)."""
-    ref = image
-    first = ref.split("/", 1)[0]
-    if "/" not in ref or not ("." in first or ":" in first or first == "localhost"):
-        ref = "docker.io/" + (ref if "/" in ref else "library/" + ref)
-    last = ref.rsplit("/", 1)[-1]
-    if "@" not in ref and ":" not in last:
-        ref += ":latest"
-    return ref
-
-
-def image_id(image: str) -> str:
-    """Deterministic ``repo@sha256:…`` image ID."""
-    full = normalize_image(image)
-    repo = full.split("@", 1)[0]
-    head, _, tail = repo.rpartition("/")
-    repo = f"{head}/{tail.split(':', 1)[0]}" if head else tail.split(":", 1)[0]
-    return f"{repo}@sha256:{_sha('image:' + full)}"
 
 
 @dataclass
