@@ -185,6 +185,7 @@ PODS_KUBECONFIG = env.str("KUBECONFIG", default=str(_default_kubeconfig) if _def
 PODS_KUBE_CONTEXT = env.str("PODS_KUBE_CONTEXT", default="")
 PODS_KUBE_NAMESPACE = env.str("PODS_KUBE_NAMESPACE", default="default")
 PODS_KUBE_REQUEST_TIMEOUT = env.float("PODS_KUBE_REQUEST_TIMEOUT", default=10.0)
+PODS_KUBE_POOL_SIZE = env.int("PODS_KUBE_POOL_SIZE", default=32)
 # Attempts for transient API errors (429, 5xx, connection), with exponential backoff and jitter.
 PODS_KUBE_ATTEMPTS = env.int("PODS_KUBE_ATTEMPTS", default=4)
 PODS_KUBE_BACKOFF_MAX = env.float("PODS_KUBE_BACKOFF_MAX", default=5.0)

@@ -141,8 +141,9 @@ def sweep() -> SweepReport:
         if seen.status is None:
             continue
         container = seen.container
-        if row["health"].get("warnings") != warnings.get(name, []):
-            container_updates.append((row, container, {**row["health"], "warnings": warnings.get(name, [])}))
+        pod_warnings = warnings.get(name, [])
+        warnings_changed = row["health"].get("warnings", []) != pod_warnings
+        health = {**row["health"], "warnings": pod_warnings} if warnings_changed else None
         if seen.status != status and can_transition(status, seen.status):
             fields = {"status_container": container}
             if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
@@ -150,9 +151,11 @@ def sweep() -> SweepReport:
             if seen.wants_log_tail:
                 fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
                 report.kube_requests += 1
+            if health is not None:
+                fields["health"] = health
             changes.append(Change(_stub(row), seen.status, (status,), fields, container.get("message", "")))
-        elif _container_changed(row["status_container"], container):
-            container_updates.append((row, container, None))
+        elif warnings_changed or _container_changed(row["status_container"], container):
+            container_updates.append((row, container, health))
         if status == S.AVAILABLE and row["time_to_stop_ts"] and row["time_to_stop_ts"] <= now:
             ttl_expired.append(row)
 

@@ -13,15 +13,18 @@ def api_client() -> client.ApiClient:
     global _api_client
     with _lock:
         if _api_client is None:
+            configuration = client.Configuration()
             if settings.PODS_KUBECONFIG:
-                _api_client = config.new_client_from_config(
-                    config_file=settings.PODS_KUBECONFIG, context=settings.PODS_KUBE_CONTEXT or None)
+                config.load_kube_config(config_file=settings.PODS_KUBECONFIG,
+                                        context=settings.PODS_KUBE_CONTEXT or None,
+                                        client_configuration=configuration)
             else:
-                configuration = client.Configuration()
                 config.load_incluster_config(client_configuration=configuration)
-                _api_client = client.ApiClient(configuration)
             # The client's own urllib3 retries would hide errors from our retry policy.
-            _api_client.configuration.retries = False
+            configuration.retries = False
+            # One pool shared by a worker's threads; the default (10) discards connections.
+            configuration.connection_pool_maxsize = settings.PODS_KUBE_POOL_SIZE
+            _api_client = client.ApiClient(configuration)
         return _api_client
 
 
