@@ -48,7 +48,7 @@ def prepare_database():
     call_command("ensure_database", verbosity=0)
     call_command("migrate", verbosity=0)
     tenant = Tenant.objects.filter(tenant_id="bench").first()
-    return tenant or tenant_create(tenant_id="bench", pod_domain="bench.local")
+    return tenant or tenant_create(tenant_id="bench", pod_domain="bench.local", generate_key=True)
 
 
 def seed(tenant, count: int) -> list:
@@ -120,7 +120,7 @@ def main(argv=None):
                         report = sweep()
                         times.append(time.perf_counter() - t0)
                     journal = requests.get(f"{base}/_kubesim/journal", timeout=30).json()
-                    entries = journal.get("entries", journal) if isinstance(journal, dict) else journal
+                    entries = journal["entries"]
                     kube_requests.append(len(entries))
                     queries.append(len(ctx.captured_queries))
                     assert report.transitions == 0, "not a steady state"
