@@ -19,7 +19,8 @@ from pods.lifecycle import request_status, transition, wake_reconciler
 from pods.models import Pod
 from workers.kube import api as kube
 from workers.kube.errors import AlreadyExists, PermanentKubeError, TransientKubeError
-from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID, pod_manifest, service_manifest
+from workers.kube.manifests import (LABEL_INSTANCE, LABEL_POD_UID, file_configmaps, pod_manifest,
+                                   service_manifest)
 from workers.spec import pod_spec_for
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ def create_objects(pod: Pod) -> str:
         service = service_manifest(spec)
         if service is not None:
             _create_or_adopt("service", service, spec)
-        _create_or_adopt("pod", pod_manifest(spec), spec)
+        kpod = _create_or_adopt("pod", pod_manifest(spec), spec)
+        for configmap in file_configmaps(spec, owner_uid=kpod["metadata"]["uid"]):
+            _create_or_adopt("configmap", configmap, spec)
     except PermanentKubeError as exc:
         transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
                    fields={"status_container": {"message": f"Kubernetes refused the pod: {exc}"}},
@@ -98,27 +101,27 @@ def create_objects(pod: Pod) -> str:
     return "created"
 
 
-def _create_or_adopt(kind: str, manifest: dict, spec) -> None:
+def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:
+    """Create the object, or adopt it when an earlier attempt of this instance made it."""
+    name = manifest["metadata"]["name"]
     try:
-        kube.create(kind, manifest)
-        return
+        return kube.create(kind, manifest)
     except AlreadyExists:
-        existing = kube.read(kind, spec.name)
+        existing = kube.read(kind, name)
     if existing is None:  # deleted in between: try once more
-        kube.create(kind, manifest)
-        return
+        return kube.create(kind, manifest)
     labels = existing.get("metadata", {}).get("labels") or {}
     if labels.get(LABEL_POD_UID) == spec.pod_uid and labels.get(LABEL_INSTANCE) == spec.instance_id:
-        logger.info("adopting %s %s (created by an earlier attempt)", kind, spec.name)
-        return
+        logger.info("adopting %s %s (created by an earlier attempt)", kind, name)
+        return existing
     # A predecessor's object (an older run, or a deleted pod with the same id): never adopt it.
-    logger.info("replacing stale %s %s", kind, spec.name)
-    kube.delete(kind, spec.name, grace_seconds=0, uid=existing["metadata"].get("uid"))
+    logger.info("replacing stale %s %s", kind, name)
+    kube.delete(kind, name, grace_seconds=0, uid=existing["metadata"].get("uid"))
     try:
-        kube.create(kind, manifest)
+        return kube.create(kind, manifest)
     except AlreadyExists as exc:
         # Still terminating: fail transiently; the retry or the sweep will get it next time.
-        raise TransientKubeError(f"{kind} {spec.name} of a previous run is still terminating") from exc
+        raise TransientKubeError(f"{kind} {name} of a previous run is still terminating") from exc
 
 
 def teardown(pod: Pod) -> str:

@@ -15,6 +15,9 @@ def pod_spec_for(pod: Pod) -> PodSpec:
     spec = derived_spec(pod, resolve_credentials=True).spec
     resources = spec.get("resources") or {}
     queue = settings.PODS_COMPUTE_QUEUE_CONFIG.get(spec.get("compute_queue") or "default", {})
+    files = {path: (mount["config_content"], mount.get("config_permissions") or "0644")
+             for path, mount in (spec.get("volume_mounts") or {}).items()
+             if mount and mount.get("type") == "ephemeral"}
     ports = {key: int(entry["port"]) for key, entry in (spec.get("networking") or {}).items()
              if entry and entry.get("port")}
     return PodSpec(
@@ -37,4 +40,5 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         gpu_resource=queue.get("gpu_resource", settings.PODS_GPU_RESOURCE),
         node_selector=queue.get("node_selector", {}),
         tolerations=queue.get("tolerations", []),
+        files=files,
     )

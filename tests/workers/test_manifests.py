@@ -69,3 +69,17 @@ def test_duplicate_ports_are_exposed_once_in_the_container():
     manifest = pod_manifest(spec(ports={"web": 8080, "alt": 8080}))
     validate(manifest)
     assert len(manifest["spec"]["containers"][0]["ports"]) == 1
+
+
+def test_ephemeral_files_become_configmap_volumes():
+    from workers.kube.manifests import file_configmap_name, file_configmaps
+
+    s = spec(files={"/etc/app/conf.yaml": ("a: 1\n", "0640")})
+    manifest = pod_manifest(s)
+    validate(manifest)
+    assert manifest["spec"]["volumes"][0]["configMap"] == {"name": file_configmap_name(s, "/etc/app/conf.yaml"),
+                                                           "defaultMode": 0o640}
+    [cm] = file_configmaps(s, owner_uid="0b9d2f6e-aaaa-4bbb-8ccc-000000000000")
+    validate(cm)
+    assert cm["data"] == {"conf.yaml": "a: 1\n"}
+    assert len(cm["metadata"]["name"]) <= 63

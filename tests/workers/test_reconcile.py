@@ -256,3 +256,20 @@ def test_steady_state_sweep_costs_three_requests_and_no_writes(sim, make_pod, dj
         report = sweep()
     assert report.transitions == 0 and report.container_updates == 0
     assert len(sim.journal()) == 3
+
+
+def test_ephemeral_file_mount_is_served_from_a_configmap_owned_by_the_pod(sim, make_pod, core):
+    pod = make_pod(volume_mounts={"/etc/app/settings.toml": {
+        "type": "ephemeral", "config_content": "password = '<<TAPIS_user_password>>'\n", "config_permissions": "0600"}})
+    reconcile_pod(pod.pk)
+    kpod = core.read_namespaced_pod(pod.k8_name, "default")
+    mount = kpod.spec.containers[0].volume_mounts[0]
+    assert mount.mount_path == "/etc/app/settings.toml" and mount.sub_path == "settings.toml" and mount.read_only
+    cm_name = kpod.spec.volumes[0].config_map.name
+    assert kpod.spec.volumes[0].config_map.default_mode == 0o600
+    cm = core.read_namespaced_config_map(cm_name, "default")
+    assert cm.data["settings.toml"] == f"password = '{pod.credentials.user_password}'\n"
+    assert cm.metadata.owner_references[0].uid == kpod.metadata.uid
+    sim.advance(30)
+    sweep()
+    assert fresh(pod).status == S.AVAILABLE

@@ -20,16 +20,18 @@ def _json(response) -> dict:
 
 
 def create(kind: str, manifest: dict) -> dict:
-    """Create a Pod or Service; raises AlreadyExists when the name is taken."""
+    """Create a Pod, Service or ConfigMap; raises AlreadyExists when the name is taken."""
     api = kube_client.core_v1()
-    fn = {"pod": api.create_namespaced_pod, "service": api.create_namespaced_service}[kind]
+    fn = {"pod": api.create_namespaced_pod, "service": api.create_namespaced_service,
+          "configmap": api.create_namespaced_config_map}[kind]
     return _json(call(fn, kube_client.namespace(), manifest, _preload_content=False))
 
 
 def read(kind: str, name: str) -> dict | None:
     """The object as a dict, or None when it does not exist."""
     api = kube_client.core_v1()
-    fn = {"pod": api.read_namespaced_pod, "service": api.read_namespaced_service}[kind]
+    fn = {"pod": api.read_namespaced_pod, "service": api.read_namespaced_service,
+          "configmap": api.read_namespaced_config_map}[kind]
     try:
         return _json(call(fn, name, kube_client.namespace(), _preload_content=False))
     except NotFound:
@@ -43,7 +45,8 @@ def delete(kind: str, name: str, *, grace_seconds: int | None = None, uid: str |
     never removes a newer object that reused the name.
     """
     api = kube_client.core_v1()
-    fn = {"pod": api.delete_namespaced_pod, "service": api.delete_namespaced_service}[kind]
+    fn = {"pod": api.delete_namespaced_pod, "service": api.delete_namespaced_service,
+          "configmap": api.delete_namespaced_config_map}[kind]
     body = {"apiVersion": "v1", "kind": "DeleteOptions"}
     if grace_seconds is not None:
         body["gracePeriodSeconds"] = grace_seconds

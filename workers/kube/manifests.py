@@ -1,4 +1,5 @@
 """Pure functions building the Kubernetes objects of a pod. Plain values in, dicts out."""
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -38,6 +39,18 @@ class PodSpec:
     node_selector: dict = field(default_factory=dict)
     tolerations: list = field(default_factory=list)
     annotations: dict = field(default_factory=dict)
+    # Ephemeral files: mount path -> (content, octal mode string), each from its own ConfigMap.
+    files: dict = field(default_factory=dict)
+
+
+def file_configmap_name(spec: PodSpec, mount_path: str) -> str:
+    """Deterministic, per instance and path, at most 63 characters."""
+    digest = hashlib.sha256(f"{spec.instance_id}:{mount_path}".encode()).hexdigest()[:8]
+    return f"{spec.name[:50].rstrip('-')}-f{digest}"
+
+
+def _file_name(mount_path: str) -> str:
+    return mount_path.rstrip("/").rsplit("/", 1)[-1] or "file"
 
 
 def labels(spec: PodSpec) -> dict:
@@ -81,6 +94,15 @@ def pod_manifest(spec: PodSpec) -> dict:
         "resources": _resources(spec),
         "securityContext": {"allowPrivilegeEscalation": False},
     }
+    volumes = []
+    if spec.files:
+        container["volumeMounts"] = []
+        for index, (path, (_, mode)) in enumerate(sorted(spec.files.items())):
+            volume = f"file{index}"
+            volumes.append({"name": volume, "configMap": {"name": file_configmap_name(spec, path),
+                                                          "defaultMode": int(mode, 8)}})
+            container["volumeMounts"].append({"name": volume, "mountPath": path, "subPath": _file_name(path),
+                                              "readOnly": True})
     if spec.command:
         container["command"] = list(spec.command)
     if spec.args:
@@ -91,6 +113,8 @@ def pod_manifest(spec: PodSpec) -> dict:
         "enableServiceLinks": False,
         "containers": [container],
     }
+    if volumes:
+        pod_spec["volumes"] = volumes
     if spec.node_selector:
         pod_spec["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
@@ -122,3 +146,17 @@ def service_manifest(spec: PodSpec) -> dict | None:
             "ports": ports,
         },
     }
+
+
+def file_configmaps(spec: PodSpec, owner_uid: str) -> list:
+    """One ConfigMap per ephemeral file, owned by the Kubernetes Pod so that deleting the Pod
+    deletes them (the cluster's garbage collector): no extra list in the sweep."""
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": spec.name, "uid": owner_uid,
+             "blockOwnerDeletion": False, "controller": False}
+    return [
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": file_configmap_name(spec, path), "namespace": spec.namespace,
+                      "labels": labels(spec), "ownerReferences": [owner]},
+         "data": {_file_name(path): content}}
+        for path, (content, _) in sorted(spec.files.items())
+    ]
