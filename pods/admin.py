@@ -42,8 +42,9 @@ class TenantKeyAdmin(admin.ModelAdmin):
 _LIFECYCLE_FIELDS = ("uid", "k8_name", "status", "status_requested", "status_changed_at",
                      "status_container", "instance_id", "start_instance_ts", "time_to_stop_ts",
                      "health", "creation_ts", "update_ts")
-_SPEC_FIELDS = ("image", "template", "command", "arguments", "environment_variables", "volume_mounts",
-                "networking", "resources", "compute_queue", "time_to_stop_instance")
+_SPEC_FIELDS = ("image", "template", "template_tag", "command", "arguments", "environment_variables",
+                "volume_mounts", "networking", "resources", "compute_queue", "time_to_stop_instance",
+                "modified_fields")
 
 
 class PodEventInline(admin.TabularInline):

@@ -1,15 +1,25 @@
 """Which images a tenant may run.
 
-Until the templates feature brings the managed Image allow-list, the list is the
-``PODS_IMAGE_ALLOWLIST`` setting: fnmatch patterns over the image *name* (tag and digest
-ignored, ``docker.io/`` and ``library/`` prefixes dropped, so ``postgres`` matches
-``docker.io/library/postgres:16``). :func:`image_allowed` is the single place that decides;
-the templates feature replaces its body.
+Two sources, as upstream (its managed list plus ``conf.image_allow_list``):
+
+- the managed **Image allow-list** (``templates_catalog.models.Image``): entries that admit or
+  deny tenants, kept by tenant admins through the API and by site operators (rules in
+  ``templates_catalog/models/images.py``);
+- the static ``PODS_IMAGE_ALLOWLIST`` setting: fnmatch patterns over the image *name*, for
+  images a site always allows (e.g. the simulator's ``kubesim/*``).
+
+A deny in the managed list (an entry of the tenant itself or of the site naming ``-<tenant>``)
+wins over both. Names compare without tag or digest, and without the implicit Docker Hub
+prefixes (``postgres`` matches ``docker.io/library/postgres:16``). An image that comes from a
+template version is not checked here: its publisher vouched for it when publishing
+(``templates_catalog.services.tags``).
 """
 import re
 from fnmatch import fnmatchcase
 
 from django.conf import settings
+
+from templates_catalog.models import managed_verdict
 
 # A Docker image reference: [registry[:port]/]path[:tag][@digest], lowercase path components.
 IMAGE_REFERENCE = re.compile(
@@ -42,6 +52,9 @@ def is_valid_reference(image: str) -> bool:
 
 
 def image_allowed(tenant, image: str) -> bool:
-    """Whether ``tenant`` may run ``image`` (the tenant matters once images are managed data)."""
+    """Whether ``tenant`` may run ``image``: the single place that decides."""
     name = image_name(image)
+    verdict = managed_verdict(tenant, name)
+    if verdict is not None:
+        return verdict
     return any(fnmatchcase(name, pattern) for pattern in settings.PODS_IMAGE_ALLOWLIST)

@@ -15,6 +15,8 @@ from rest_framework import serializers
 from pods.choices import NETWORK_PROTOCOLS, RESERVED_POD_IDS, PermissionLevel, RequestedStatus
 from pods.models.permissions import USERNAME_VALIDATOR
 from pods.spec import MOUNT_TYPES, check_compute_queue
+from templates_catalog.references import (DEFAULT_TAG, check_tag, check_template_id, legacy_template_id,
+                                          parse_template_reference)
 
 from .fields import (StrictBooleanField, StrictCharField, StrictIntegerField, StrictSerializer,
                      string_dict, string_list)
@@ -127,7 +129,9 @@ class PodSpecSerializer(StrictSerializer):
     """The fields a user may set, shared by create and update."""
 
     image = StrictCharField(required=False, allow_blank=True, max_length=256)
-    template = StrictCharField(required=False, allow_blank=True, max_length=128)
+    template = StrictCharField(required=False, allow_blank=True, max_length=200,
+                               help_text="Template to build on: id, id:tag or id:tag@YYYY-MM-DD-HH:MM:SS "
+                                         "(pinned to the exact version when set).")
     description = StrictCharField(required=False, allow_blank=True, max_length=404, trim_whitespace=False)
     command = string_list(required=False, allow_null=True)
     arguments = string_list(required=False, allow_null=True)
@@ -143,9 +147,10 @@ class PodSpecSerializer(StrictSerializer):
 
     def validate_template(self, value):
         if value:
-            raise serializers.ValidationError(
-                "Templates are not available yet; give an image instead (templates arrive with the "
-                "templates feature).")
+            try:
+                parse_template_reference(value)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from None
         return value
 
     def validate_environment_variables(self, value):
@@ -178,6 +183,8 @@ class NewPodSerializer(PodSpecSerializer):
     """tapipy's ``NewPod``."""
 
     pod_id = StrictCharField(min_length=3, max_length=64, help_text="^[a-z][a-z0-9]+$, 3-64 characters.")
+    pod_template = StrictCharField(required=False, help_text="Legacy alias of template (upstream <= 1.6): "
+                                                             "'neo4j' or 'template/neo4j'.")
 
     def validate_pod_id(self, value):
         if not POD_ID_RE.match(value):
@@ -188,7 +195,19 @@ class NewPodSerializer(PodSpecSerializer):
             raise serializers.ValidationError(f"'{value}' is a reserved word and cannot be a pod_id.")
         return value
 
+    def validate_pod_template(self, value):
+        try:
+            return legacy_template_id(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
     def validate(self, attrs):
+        legacy = attrs.pop("pod_template", None)
+        if legacy:
+            if attrs.get("template"):
+                raise serializers.ValidationError({"pod_template": [
+                    "Give either template or its legacy alias pod_template, not both."]})
+            attrs["template"] = legacy
         if not attrs.get("image") and not attrs.get("template"):
             raise serializers.ValidationError({"image": ["This field is required (no template given)."]})
         return attrs
@@ -196,6 +215,26 @@ class NewPodSerializer(PodSpecSerializer):
 
 class UpdatePodSerializer(PodSpecSerializer):
     """tapipy's ``UpdatePod`` (plus upstream's newer ``image``, ``arguments``, ``compute_queue``)."""
+
+
+class NewTemplateTagFromPodSerializer(StrictSerializer):
+    """tapipy's ``NewTemplateTagFromPod``: publish the pod's own settings as a template version."""
+
+    template_id = StrictCharField(help_text="The template to add the version to (USER on it needed).")
+    commit_message = StrictCharField(max_length=255)
+    tag = StrictCharField(required=False, default=DEFAULT_TAG)
+
+    def validate_template_id(self, value):
+        try:
+            return check_template_id(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_tag(self, value):
+        try:
+            return check_tag(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class SetPermissionSerializer(StrictSerializer):

@@ -13,14 +13,16 @@ from pods.choices import RESTART_FIELDS
 from pods.derive import derived_spec, ensure_credentials
 from pods.models import Pod, PodEvent, PodLogRun, PodPermission
 from pods_project.envelope import ok
+from templates_catalog.api.rendering import render_tag
+from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
 from . import schema  # noqa: F401  (registers the auth schemes)
 from .fields import QueryFlag
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
 from .rendering import display_rows, render_action_logs, render_log_run, render_pod
 from .serializers import (CredentialsResponseSerializer, LogsResponseSerializer, NewPodSerializer,
-                          PermissionsResponseSerializer, PodResponseSerializer,
-                          SetPermissionSerializer, UpdatePodSerializer)
+                          NewTemplateTagFromPodSerializer, PermissionsResponseSerializer,
+                          PodResponseSerializer, SetPermissionSerializer, UpdatePodSerializer)
 
 UPDATE_NOTE = ["Pod will require restart when updating command, environment_variables,",
                "status_requested, volume_mounts, networking, or resources."]
@@ -42,6 +44,7 @@ class PodViewSet(viewsets.GenericViewSet):
         "update": CanUsePod, "credentials": CanUsePod, "permissions": CanUsePod,
         "set_permission": CanAdminPod, "delete_permission": CanAdminPod, "destroy": CanAdminPod,
         "start": CanAdminPod, "stop": CanAdminPod, "restart": CanAdminPod,
+        "save_pod_as_template_tag": CanAdminPod,
     }
 
     def get_queryset(self):
@@ -133,6 +136,9 @@ class PodViewSet(viewsets.GenericViewSet):
         return ok(result, "Final derived pod retrieved successfully.", {
             "credentials_resolved": resolve,
             "unresolved_placeholders": derived.unresolved,
+            "template_chain": derived.chain,
+            "provenance": derived.provenance,
+            "modified_fields": pod.modified_fields,
         })
 
     @extend_schema(operation_id="get_pod_credentials", responses=CredentialsResponseSerializer)
@@ -211,12 +217,25 @@ class PodViewSet(viewsets.GenericViewSet):
         return ok(render_pod(pod), "Updated pod's status_requested to OFF.")
 
     @extend_schema(operation_id="restart_pod", responses=PodResponseSerializer, parameters=[
-        _flag("grab_latest_template_tag", "Unpin the template tag so the restart takes the newest.")])
+        _flag("grab_latest_template_tag", "Move a templated pod to the newest version of its template's tag.")])
     @action(detail=True, methods=["get"])
     def restart(self, request, pod_id=None):
         grab = QueryFlag.read(request, "grab_latest_template_tag")
         pod = services.pod_restart(pod=self.get_object(), actor=self._actor(), grab_latest_template_tag=grab)
         return ok(render_pod(pod), "Updated pod's status_requested to RESTART.")
+
+    # --- Templates ------------------------------------------------------------------------------
+
+    @extend_schema(operation_id="save_pod_as_template_tag", request=NewTemplateTagFromPodSerializer,
+                   responses=TemplateTagResponseSerializer)
+    @action(detail=True, methods=["post"])
+    def save_pod_as_template_tag(self, request, pod_id=None):
+        # Upstream addresses this one by pod_id_net (``mypod`` or ``mypod-bolt``).
+        self.kwargs[self.lookup_field] = pod_id.split("-", 1)[0]
+        pod = self.get_object()
+        data = self._validated(NewTemplateTagFromPodSerializer, request.data)
+        version = services.pod_save_as_template_tag(pod=pod, principal=request.user, data=data)
+        return ok(render_tag(version), "Template tag added successfully.", {"reference": version.reference})
 
     @staticmethod
     def _validated(serializer_class, data):

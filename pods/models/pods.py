@@ -68,7 +68,12 @@ class Pod(models.Model):
 
     # --- Spec (desired state) -----------------------------------------------------------------
     image = models.CharField(max_length=256, blank=True, default="")
-    template = models.CharField(max_length=128, blank=True, default="")
+    # The template version the pod derives from, pinned as ``id:tag@YYYY-MM-DD-HH:MM:SS`` (shown
+    # to users) and as ``template_tag`` (what derivation follows). PROTECT: a version a pod runs
+    # cannot be deleted from under it.
+    template = models.CharField(max_length=200, blank=True, default="")
+    template_tag = models.ForeignKey("templates_catalog.TemplateTag", on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="pods")
     description = models.CharField(max_length=404, blank=True, default="")
     command = models.JSONField(null=True, blank=True)
     arguments = models.JSONField(null=True, blank=True)
@@ -83,6 +88,10 @@ class Pod(models.Model):
     networking = models.JSONField(default=default_networking, blank=True)
     resources = models.JSONField(default=dict, blank=True)
     compute_queue = models.CharField(max_length=64, default="default")
+    # The provenance ledger: which spec fields the user set (``image``, ...), and for dict fields
+    # which keys (``environment_variables.FOO``, ``networking.web``, ``resources.cpu_limit``,
+    # ``volume_mounts./data``). Fields not in it come from the template (see pods.derive).
+    modified_fields = models.JSONField(default=list, blank=True)
 
     # --- Observed state (written through pods.lifecycle and by the worker) --------------------
     status = models.CharField(max_length=16, choices=PodStatus.choices, default=PodStatus.STOPPED)

@@ -19,7 +19,11 @@ from pods.errors import Conflict, QuotaExceeded
 from pods.lifecycle import request_status, transition, wake_reconciler
 from pods.models import (Pod, PodCredentials, PodEvent, PodEventKind, PodPermission, Tenant)
 from pods.models.pods import DEFAULT_TIME_TO_STOP, default_networking
+from pods.derive import ledger_after, materialise
 from pods.spec import normalise_networking, normalise_resources, normalise_volume_mounts
+from templates_catalog.merge import MERGED_FIELDS
+
+from .templated import newest_like, template_version_for
 
 # Fields whose values may be shown in an event message (never environment values or mounts).
 _SHOWN_IN_EVENTS = ("image", "description", "status_requested", "time_to_stop_default",
@@ -82,32 +86,41 @@ def pod_create(*, principal, data: dict) -> Pod:
     if Pod.objects.filter(tenant=tenant, pod_id=pod_id).exists():
         raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
                        metadata={"pod_id": pod_id})
-    resources = normalise_resources(data.get("resources"))
-    _check_quotas(tenant, new_pods=1, cpu=resources["cpu_limit"], mem=resources["mem_limit"])
+    version = template_version_for(principal=principal, reference=data.get("template", ""))
+    volume_mounts = normalise_volume_mounts(data.get("volume_mounts", {}))
     wants_on = data.get("status_requested", RequestedStatus.ON) != RequestedStatus.OFF
     now = timezone.now()
     pod = Pod(
         tenant=tenant,
         pod_id=pod_id,
         image=data.get("image", ""),
-        template=data.get("template", ""),
+        template=version.reference if version else "",
+        template_tag=version,
         description=data.get("description", ""),
         command=data.get("command"),
         arguments=data.get("arguments"),
         environment_variables=data.get("environment_variables", {}),
         status_requested=RequestedStatus.ON if wants_on else RequestedStatus.OFF,
-        volume_mounts=normalise_volume_mounts(data.get("volume_mounts", {})),
+        volume_mounts=volume_mounts,
         time_to_stop_default=data.get("time_to_stop_default", DEFAULT_TIME_TO_STOP),
         time_to_stop_instance=data.get("time_to_stop_instance"),
         networking=normalise_networking(data.get("networking") or default_networking(),
                                         pod_id=pod_id, pod_domain=tenant.pod_domain),
-        resources=resources,
+        resources=normalise_resources(data.get("resources")),
         compute_queue=data.get("compute_queue", "default"),
+        modified_fields=ledger_after([], {**data, "volume_mounts": volume_mounts} if "volume_mounts" in data
+                                     else data),
         status=PodStatus.REQUESTED if wants_on else PodStatus.STOPPED,
         status_changed_at=now,
         creation_ts=now,
         update_ts=now,
     )
+    if version is not None:
+        materialise(pod)  # the template's values where the user set none
+        if not pod.image:
+            raise ValidationError({"image": [f"This field is required: template '{version.reference}' "
+                                             "sets no image."]})
+    _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"])
     try:
         with transaction.atomic():
             pod.save(force_insert=True)
@@ -136,44 +149,63 @@ def _new_value(pod: Pod, name: str, value):
     return value
 
 
+# What an update compares to tell a change from a no-op.
+_UPDATE_TRACKED = (*MERGED_FIELDS, "template", "status_requested")
+
+
 @transaction.atomic
 def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     """Apply the fields sent in ``data``; return the pod and the names of fields that changed.
 
-    Fields not sent keep their values; ``resources`` merges key by key. A change to
-    ``time_to_stop_instance`` moves the running instance's ``time_to_stop_ts``. Changes to
-    what runs (:data:`pods.choices.RESTART_FIELDS`) take effect at the next (re)start.
+    Fields not sent keep their values; ``resources`` merges key by key. Sent fields enter the
+    ledger (they now win over the template). ``template`` moves the pod to another template
+    version (or, empty, detaches it). A templated pod's stored fields are derived again. A
+    change to ``time_to_stop_instance`` moves the running instance's ``time_to_stop_ts``.
+    Changes to what runs (:data:`pods.choices.RESTART_FIELDS`) take effect at the next (re)start.
     """
-    tenant = _lock_tenant(pod.tenant) if "resources" in data else pod.tenant
-    current = Pod.objects.select_for_update().select_related("tenant").get(pk=pod.pk)
-    changes = {}
-    for name, value in data.items():
-        new = _new_value(current, name, value)
-        if new != getattr(current, name):
-            changes[name] = new
+    tenant = _lock_tenant(pod.tenant) if {"resources", "template"} & set(data) else pod.tenant
+    current = Pod.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=pod.pk)
+    before = {name: getattr(current, name) for name in _UPDATE_TRACKED}
+    before_ledger = list(current.modified_fields or ())
+    sent = {name: _new_value(current, name, value) for name, value in data.items() if name != "template"}
+    for name, value in sent.items():
+        setattr(current, name, value)
+    if "template" in data:
+        version = template_version_for(principal=principal, reference=data["template"])
+        current.template_tag = version
+        current.template = version.reference if version else ""
+    # The ledger takes the keys as sent (resources merge: only the sent keys become the user's)
+    # but mounts as converted (legacy name-keyed mounts are stored by path).
+    current.modified_fields = ledger_after(current.modified_fields, {
+        **data, **({"volume_mounts": sent["volume_mounts"]} if "volume_mounts" in sent else {})})
+    materialise(current)
+    changes = {name: getattr(current, name) for name in _UPDATE_TRACKED if getattr(current, name) != before[name]}
     if not changes:
+        if current.modified_fields != before_ledger:  # the user now owns values equal to the template's
+            Pod.objects.filter(pk=current.pk).update(modified_fields=current.modified_fields)
         return current, []
-    if "image" in changes:
+    if "image" in data and "image" in changes:
         _check_image(tenant, changes["image"])
+    if current.template_tag_id is not None and not current.image:
+        raise ValidationError({"image": ["This field is required: the template sets no image."]})
     if "resources" in changes:
-        old, new = current.resources or {}, changes["resources"]
+        old, new = before["resources"] or {}, changes["resources"]
         if new["cpu_limit"] > old.get("cpu_limit", 0) or new["mem_limit"] > old.get("mem_limit", 0):
             _check_quotas(tenant, new_pods=0, cpu=new["cpu_limit"], mem=new["mem_limit"],
                           exclude_pk=current.pk)
     if "time_to_stop_instance" in changes and current.start_instance_ts:
         ttl = changes["time_to_stop_instance"]
         ttl = current.time_to_stop_default if ttl is None else ttl
-        changes["time_to_stop_ts"] = (None if ttl == -1
-                                      else current.start_instance_ts + timedelta(seconds=ttl))
-    for name, value in changes.items():
-        setattr(current, name, value)
+        changes["time_to_stop_ts"] = current.time_to_stop_ts = (
+            None if ttl == -1 else current.start_instance_ts + timedelta(seconds=ttl))
     current.update_ts = timezone.now()
-    current.save(update_fields=[*changes, "update_ts"])
+    extra = ["template_tag"] if "template" in changes else []
+    current.save(update_fields=[*changes, *extra, "modified_fields", "update_ts"])
     changed = [name for name in data if name in changes]
     actor = actor_of(principal)
     PodEvent.for_pod(current, actor=actor, kind=PodEventKind.UPDATED,
-                     message=_describe_update(actor, changes, changed)).save()
-    if "status_requested" in changes or any(name in RESTART_FIELDS for name in changed):
+                     message=_describe_update(actor, changes, changed or sorted(changes))).save()
+    if "status_requested" in changes or any(name in RESTART_FIELDS for name in changes) or "template" in changes:
         wake_reconciler(current.pk)
     return current, changed
 
@@ -222,11 +254,23 @@ def pod_stop(*, pod: Pod, actor: str) -> Pod:
     return pod
 
 
+@transaction.atomic
 def pod_restart(*, pod: Pod, actor: str, grab_latest_template_tag: bool = False) -> Pod:
-    """Ask for a restart (status_requested RESTART): the worker stops the pod, then starts it."""
-    fields = {}
-    if grab_latest_template_tag and "@" in pod.template:
-        fields["template"] = pod.template.split("@", 1)[0]  # unpinned: the next derive takes the newest
-    request_status(pod, requested=RequestedStatus.RESTART, actor=actor, fields=fields)
+    """Ask for a restart (status_requested RESTART): the worker stops the pod, then starts it.
+
+    ``grab_latest_template_tag`` first moves a templated pod to the newest version of its
+    template's tag (pinned again; the stored fields are derived anew, the user's values kept).
+    """
+    fields, message = {}, ""
+    if grab_latest_template_tag and pod.template_tag_id is not None:
+        current = (Pod.objects.select_for_update(of=("self",)).select_related("tenant", "template_tag")
+                   .get(pk=pod.pk))
+        newest = newest_like(current.template_tag)
+        if newest.pk != current.template_tag_id:
+            current.template_tag, current.template = newest, newest.reference
+            materialise(current)
+            fields = {name: getattr(current, name) for name in (*MERGED_FIELDS, "template", "template_tag")}
+            message = f"{actor} set status_requested to RESTART, moving to template version {newest.reference}"
+    request_status(pod, requested=RequestedStatus.RESTART, actor=actor, fields=fields, message=message)
     wake_reconciler(pod.pk)
     return pod

@@ -21,7 +21,8 @@ from .rendering import render_image
 from .serializers import ImageResponseSerializer, NewImageSerializer, UpdateImageSerializer
 
 IMAGE_ID = OpenApiParameter("image_id", OpenApiTypes.STR, OpenApiParameter.PATH,
-                            description="Image name, slashes included (e.g. jupyter/base-notebook); a tag is ignored.")
+                            description="Image name, slashes included (e.g. jupyter/base-notebook); "
+                                        "a tag is ignored.")
 WRITE_ACTIONS = ("create", "bulk", "update", "destroy")
 
 

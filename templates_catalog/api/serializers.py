@@ -16,7 +16,7 @@ from pods.models import Tenant
 from pods.spec import normalise_volume_mounts
 from templates_catalog.models import TEMPLATE_LEVELS
 from templates_catalog.models.permissions import TEMPLATE_GRANTEE_VALIDATOR
-from templates_catalog.references import DEFAULT_TAG, check_tag, check_template_id, parse_template_reference
+from templates_catalog.references import DEFAULT_TAG, check_tag, check_template_id
 
 IMAGE_TENANT_RE = re.compile(r"^(\*\*?|-?[a-z][a-z0-9]{1,63})$")
 
@@ -59,11 +59,6 @@ class TemplatePodDefinitionSerializer(PodSpecSerializer):
     another template (``id[:tag[@timestamp]]``, pinned to the exact version when published)."""
 
     status_requested = None
-
-    def validate_template(self, value):
-        if value:
-            _as_field_error(parse_template_reference, value)
-        return value
 
     def validate_image(self, value):
         if value and not is_valid_reference(value):

@@ -108,7 +108,8 @@ POSTGRES = CatalogTemplate(
         "mount a volume."
     ),
     metatags=("database", "sql", "postgres", "postgresql"),
-    commit_message="PostgreSQL 16 over TLS (protocol postgres, port 5432), user and database from the credentials.",
+    commit_message="PostgreSQL 16 over TLS (protocol postgres, port 5432), user and database from the "
+                   "credentials.",
     tag_description=(
         "Database and user named after the pod, password from the pod's credentials. TLS with the "
         "image's self-signed certificate (the proxy passes TLS through to PostgreSQL)."

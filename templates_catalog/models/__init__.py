@@ -1,5 +1,5 @@
 """Models of the templates catalog, one module per resource."""
-from .images import Image, ImageQuerySet, image_allowed_for
+from .images import Image, ImageQuerySet, image_allowed_for, managed_verdict
 from .permissions import TemplatePermission
 from .tags import TIMESTAMP_FORMAT, TemplateTag
 from .templates import (RESERVED_TEMPLATE_IDS, SITE_WIDE, TEMPLATE_ID_RE, TEMPLATE_LEVELS, Template,
@@ -8,5 +8,5 @@ from .templates import (RESERVED_TEMPLATE_IDS, SITE_WIDE, TEMPLATE_ID_RE, TEMPLA
 __all__ = [
     "Image", "ImageQuerySet", "RESERVED_TEMPLATE_IDS", "SITE_WIDE", "TEMPLATE_ID_RE", "TEMPLATE_LEVELS",
     "TIMESTAMP_FORMAT", "Template", "TemplatePermission", "TemplateQuerySet", "TemplateTag",
-    "image_allowed_for", "is_sharing_entry", "tenant_entry",
+    "image_allowed_for", "is_sharing_entry", "managed_verdict", "tenant_entry",
 ]

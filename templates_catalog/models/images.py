@@ -84,10 +84,16 @@ class Image(models.Model):
                                                  or self.tenant.site_id == tenant.site_id)
 
 
-def image_allowed_for(tenant, name: str) -> bool:
-    """Whether ``tenant`` may run images named ``name`` (already normalised: no tag, no
-    ``docker.io/library/``), by the rules in the module docstring."""
+def managed_verdict(tenant, name: str) -> bool | None:
+    """What the entries for ``name`` (already normalised: no tag, no ``docker.io/library/``) say
+    about ``tenant``, by the rules in the module docstring: allowed (True), denied (False), or
+    nothing (None: no entry admits or denies it)."""
     entries = list(Image.objects.filter(image=name).select_related("tenant"))
     if any(e.denies(tenant) for e in entries if e.tenant_id in (None, tenant.pk)):
         return False
-    return any(e.admits(tenant) for e in entries)
+    return True if any(e.admits(tenant) for e in entries) else None
+
+
+def image_allowed_for(tenant, name: str) -> bool:
+    """Whether the managed list alone lets ``tenant`` run ``name``."""
+    return managed_verdict(tenant, name) is True

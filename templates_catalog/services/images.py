@@ -100,8 +100,10 @@ def _own(image: Image, principal) -> Image:
 @transaction.atomic
 def image_update(*, image: Image, principal, data: dict) -> tuple[Image, list[str]]:
     """Change ``tenants``/``description`` of one of the tenant's entries; returns what changed."""
-    current = Image.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=_own(image, principal).pk)
-    changed = [name for name in ("tenants", "description") if name in data and data[name] != getattr(current, name)]
+    own = _own(image, principal)
+    current = Image.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=own.pk)
+    changed = [name for name in ("tenants", "description")
+               if name in data and data[name] != getattr(current, name)]
     for name in changed:
         setattr(current, name, data[name])
     if changed:

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
 from pods.errors import Conflict
-from pods.images import image_name
-from templates_catalog.models import Image, Template, TemplateTag, image_allowed_for
+from pods.images import image_allowed, image_name
+from templates_catalog.models import Image, Template, TemplateTag
 from templates_catalog.references import DEFAULT_TAG, TagAddress, parse_template_reference
 
 from .lookup import TemplateLoop, UnknownReference, builtin_version_for, tag_chain, version_for, versions_at
@@ -46,7 +46,7 @@ def _check_image(template: Template, image: str) -> None:
         allowed = Image.objects.filter(tenant__isnull=True, image=name).exists()
         where = "the site's allow-list"
     else:
-        allowed = image_allowed_for(template.tenant, name)
+        allowed = image_allowed(template.tenant, image)
         where = f"tenant '{template.tenant.tenant_id}''s allow-list"
     if not allowed:
         raise _definition_error("image", f"Image '{name}' is not on {where}; a tenant admin can add it "

@@ -124,7 +124,7 @@ def test_environment_values_are_strings(tenant, alice, env, field, words):
     ("arguments", {"a": 1}, "list"),
     ("status_requested", "MAYBE", "valid choice"),
     ("description", "x" * 405, "no more than 404"),
-    ("template", "neo4j", "templates are not available yet"),
+    ("template", "neo4j", "not found"),
 ])
 def test_simple_field_rules(tenant, alice, field, value, words):
     assert_400_naming(create(alice, **{field: value}), field, words)

@@ -11,18 +11,21 @@ from django.core.management.base import BaseCommand, CommandError
 
 from pods.models import Tenant
 from pods.tenants import tenant_create, tenant_key_generate
+from templates_catalog.catalog.install import catalog_install
 
 DEV_TENANT = "dev"
 
 
 class Command(BaseCommand):
-    help = "Seed a development database: tenant 'dev' with a signing key, and an admin superuser."
+    help = ("Seed a development database: tenant 'dev' with a signing key, an admin superuser, and the "
+            "built-in template catalog.")
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("bootstrap_dev is for development only (DJANGO_DEBUG is off).")
         self._ensure_dev_tenant()
         self._ensure_superuser()
+        self._install_catalog()
 
     def _ensure_dev_tenant(self):
         tenant = Tenant.objects.filter(tenant_id=DEV_TENANT).first()
@@ -48,3 +51,8 @@ class Command(BaseCommand):
             f"Admin site: created superuser 'admin' with password {password!r} (shown once; "
             "change it with `manage.py changepassword admin`)."
         ))
+
+    def _install_catalog(self):
+        changes = catalog_install()
+        self.stdout.write(f"Template catalog: {len(changes)} change(s)." if changes
+                          else "Template catalog is up to date.")
