@@ -263,15 +263,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Pods -------------------------------------------------------------------------------------
-# Images users may run until the templates feature manages an Image allow-list: comma-separated
-# fnmatch patterns over the image name (tag/digest ignored; "docker.io/library/" dropped, so
-# "postgres" matches "postgres:16"). Never "*" in production: any image could then be run.
-PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=[
-    "kubesim/*", "*doesnotexist*",  # the simulator's scenario images (tests, local runs)
-    "jupyter/*", "quay.io/jupyter/*", "rocker/*", "tensorflow/tensorflow", "pytorch/pytorch",
-    "postgres", "postgis/postgis", "mysql", "mariadb", "mongo", "redis", "neo4j", "nginx",
-    "httpd", "python", "tapis/*", "ghcr.io/tapis-project/*",
-])
+# Images every tenant may run besides the managed Image allow-list (kept by tenant admins
+# through the API, and holding the built-in catalog's images): comma-separated fnmatch patterns
+# over the image name (tag/digest ignored; "docker.io/library/" dropped, so "postgres" matches
+# "postgres:16"). A deny in the managed list still wins. Development allows the simulator's
+# scenario images; production allows nothing here by default (on a real cluster `kubesim/*`
+# would be whatever a Docker Hub user of that name publishes). Never "*" in production.
+PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=["kubesim/*", "*doesnotexist*"] if DEBUG else [])
 if not DEBUG and "*" in PODS_IMAGE_ALLOWLIST:
     raise ImproperlyConfigured("PODS_IMAGE_ALLOWLIST must not contain '*' when DJANGO_DEBUG is off")
 # Compute queues a pod may ask for (the worker maps each to nodes); the first is the default.
