@@ -40,8 +40,8 @@ class TenantKeyAdmin(admin.ModelAdmin):
 # edits only descriptive fields, so nothing here bypasses the state machine or the validation.
 
 _LIFECYCLE_FIELDS = ("uid", "k8_name", "status", "status_requested", "status_changed_at",
-                     "status_container", "instance_id", "start_instance_ts", "time_to_stop_ts",
-                     "health", "creation_ts", "update_ts")
+                     "status_container", "recent_warnings", "instance_id", "start_instance_ts",
+                     "time_to_stop_ts", "health", "creation_ts", "update_ts")
 _SPEC_FIELDS = ("image", "template", "template_tag", "command", "arguments", "environment_variables",
                 "volume_mounts", "networking", "resources", "compute_queue", "time_to_stop_instance",
                 "modified_fields")
@@ -98,6 +98,16 @@ class PodAdmin(admin.ModelAdmin):
     @admin.display(description="Kubernetes name")
     def k8_name(self, obj):
         return obj.k8_name
+
+    @admin.display(description="Recent Kubernetes warnings")
+    def recent_warnings(self, obj):
+        """Warning events the reconciler kept for this pod (newest last)."""
+        from django.utils.html import format_html_join
+
+        warnings = (obj.health or {}).get("warnings") or []
+        if not warnings:
+            return "none"
+        return format_html_join("", "<div>{}</div>", ((w,) for w in warnings))
 
     def delete_model(self, request, obj):
         services.pod_delete(pod=obj, actor=_admin_actor(request))

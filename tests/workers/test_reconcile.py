@@ -273,3 +273,17 @@ def test_ephemeral_file_mount_is_served_from_a_configmap_owned_by_the_pod(sim, m
     sim.advance(30)
     sweep()
     assert fresh(pod).status == S.AVAILABLE
+
+
+def test_warning_events_are_kept_per_pod_and_shown_in_the_admin(sim, make_pod, client, admin_user):
+    pod = make_pod(image="kubesim/imagepull-error")
+    reconcile_pod(pod.pk)
+    for _ in range(3):
+        sim.advance(30)
+        sweep()
+    warnings = fresh(pod).health["warnings"]
+    assert warnings and any("Failed" in w or "BackOff" in w for w in warnings)
+    client.force_login(admin_user)
+    page = client.get(f"/admin/pods/pod/{pod.pk}/change/")
+    assert page.status_code == 200
+    assert warnings[-1].split(":")[0].encode() in page.content
