@@ -129,6 +129,19 @@ def token_for(tenant):
 
 
 @pytest.fixture
+def principal_for(tenant):
+    """``principal_for("alice")`` → a Principal in ``tenant`` (or another), as the auth layer builds."""
+    from pods.identity import Principal
+
+    def _principal(username, in_tenant=None, admin_mode=False):
+        t = in_tenant or tenant
+        return Principal(tenant=t, username=username, is_tenant_admin=t.is_admin(username),
+                         admin_mode=admin_mode)
+
+    return _principal
+
+
+@pytest.fixture
 def client_for(token_for):
     """``client_for("alice")`` → an APIClient sending alice's token (``admin_mode=True`` adds X-Pods-Admin)."""
 

@@ -10,19 +10,36 @@ from rest_framework.permissions import BasePermission
 from pods.choices import PermissionLevel
 
 
-class PodLevelPermission(BasePermission):
-    """Base: the caller's level on the pod must be at least ``required_level``."""
+class ObjectLevelPermission(BasePermission):
+    """Base: the caller's level on a visible object (its ``level`` annotation) must be at least
+    ``required_level``; otherwise 403 naming the level needed and the level held."""
 
     required_level = PermissionLevel.READ
+    kind = "object"
+
+    def object_id(self, obj) -> str:
+        raise NotImplementedError
+
+    def refusal(self, obj, have: int) -> str:
+        have_name = PermissionLevel(have).label if have else "no"
+        return (f"Not authorized: this needs {self.required_level.label} permission on {self.kind} "
+                f"'{self.object_id(obj)}'; you have {have_name} permission.")
 
     def has_object_permission(self, request, view, obj):
         have = getattr(obj, "level", 0) or 0
         if have >= self.required_level:
             return True
-        have_name = PermissionLevel(have).label if have else "no"
-        self.message = (f"Not authorized: this needs {self.required_level.label} permission on pod "
-                        f"'{obj.pod_id}'; you have {have_name} permission.")
+        self.message = self.refusal(obj, have)
         return False
+
+
+class PodLevelPermission(ObjectLevelPermission):
+    """Base of the pod permissions."""
+
+    kind = "pod"
+
+    def object_id(self, obj) -> str:
+        return obj.pod_id
 
 
 class CanReadPod(PodLevelPermission):

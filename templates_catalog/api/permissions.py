@@ -7,26 +7,23 @@ template with what the endpoint needs: too low is a 403.
 """
 from rest_framework.permissions import BasePermission
 
+from pods.api.permissions import ObjectLevelPermission
 from pods.choices import PermissionLevel
 
 
-class TemplateLevelPermission(BasePermission):
+class TemplateLevelPermission(ObjectLevelPermission):
     """Base: the caller's level on the template must be at least ``required_level``."""
 
-    required_level = PermissionLevel.READ
+    kind = "template"
 
-    def has_object_permission(self, request, view, obj):
-        have = getattr(obj, "level", 0) or 0
-        if have >= self.required_level:
-            return True
+    def object_id(self, obj) -> str:
+        return obj.template_id
+
+    def refusal(self, obj, have: int) -> str:
         if obj.is_builtin:
-            self.message = (f"'{obj.template_id}' is a built-in catalog template: read-only through the "
-                            "API (site operators manage it with manage.py install_catalog).")
-        else:
-            have_name = PermissionLevel(have).label if have else "no"
-            self.message = (f"Not authorized: this needs {self.required_level.label} permission on template "
-                            f"'{obj.template_id}'; you have {have_name} permission.")
-        return False
+            return (f"'{obj.template_id}' is a built-in catalog template: read-only through the "
+                    "API (site operators manage it with manage.py install_catalog).")
+        return super().refusal(obj, have)
 
 
 class CanReadTemplate(TemplateLevelPermission):

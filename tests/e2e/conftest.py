@@ -1,6 +1,5 @@
 """The whole service for real: live web server, Celery worker and beat processes, and kubesim
 (wall clock, sped up) — driven through tapipy exactly as a user would."""
-import os
 import signal
 import subprocess
 import sys

@@ -5,7 +5,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from pods.identity import Principal
 from pods.identity.keys import generate_rsa_keypair
 
 _KEY_POOL = []
@@ -37,18 +36,6 @@ def _fast_tenant_keys(monkeypatch):
 
     monkeypatch.setattr(pods.tenants, "generate_rsa_keypair", pooled_keypair)
     monkeypatch.setattr(pods.tenants, "sign_rs256", sign)
-
-
-@pytest.fixture
-def principal_for(tenant):
-    """``principal_for("alice")`` → a Principal in ``tenant`` (or another), as the auth layer builds."""
-
-    def _principal(username, in_tenant=None, admin_mode=False):
-        t = in_tenant or tenant
-        return Principal(tenant=t, username=username, is_tenant_admin=t.is_admin(username),
-                         admin_mode=admin_mode)
-
-    return _principal
 
 
 @pytest.fixture

@@ -1,21 +1,8 @@
 """Fixtures for the templates catalog: principals, templates and versions made through services."""
 import pytest
 
-from pods.identity import Principal
 
 HAPPY = "kubesim/happy"
-
-
-@pytest.fixture
-def principal_for(tenant):
-    """``principal_for("alice")`` → a Principal in ``tenant`` (or another), as the auth layer builds."""
-
-    def _principal(username, in_tenant=None, admin_mode=False):
-        t = in_tenant or tenant
-        return Principal(tenant=t, username=username, is_tenant_admin=t.is_admin(username),
-                         admin_mode=admin_mode)
-
-    return _principal
 
 
 @pytest.fixture
