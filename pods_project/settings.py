@@ -183,6 +183,9 @@ AUTHENTICATION_BACKENDS = (
 _default_kubeconfig = Path.home() / ".kube" / "config"
 PODS_KUBECONFIG = env.str("KUBECONFIG", default=str(_default_kubeconfig) if _default_kubeconfig.is_file() else "")
 PODS_KUBE_CONTEXT = env.str("PODS_KUBE_CONTEXT", default="")
+# Overrides the kubeconfig's server URL (e.g. k3s writes https://127.0.0.1:6443, which another
+# container reaches as https://k3s:6443).
+PODS_KUBE_SERVER = env.str("PODS_KUBE_SERVER", default="")
 PODS_KUBE_NAMESPACE = env.str("PODS_KUBE_NAMESPACE", default="default")
 PODS_KUBE_REQUEST_TIMEOUT = env.float("PODS_KUBE_REQUEST_TIMEOUT", default=10.0)
 PODS_KUBE_POOL_SIZE = env.int("PODS_KUBE_POOL_SIZE", default=32)

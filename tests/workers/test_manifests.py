@@ -83,3 +83,17 @@ def test_ephemeral_files_become_configmap_volumes():
     validate(cm)
     assert cm["data"] == {"conf.yaml": "a: 1\n"}
     assert len(cm["metadata"]["name"]) <= 63
+
+
+def test_server_override_replaces_the_kubeconfig_server(tmp_path, settings):
+    import kubesim
+    from workers.kube import client as kube_client
+
+    path = kubesim.write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:1", "t")
+    settings.PODS_KUBECONFIG = str(path)
+    settings.PODS_KUBE_SERVER = "https://k3s:6443"
+    kube_client.reset_client()
+    try:
+        assert kube_client.api_client().configuration.host == "https://k3s:6443"
+    finally:
+        kube_client.reset_client()

@@ -20,6 +20,8 @@ def api_client() -> client.ApiClient:
                                         client_configuration=configuration)
             else:
                 config.load_incluster_config(client_configuration=configuration)
+            if settings.PODS_KUBE_SERVER:
+                configuration.host = settings.PODS_KUBE_SERVER
             # The client's own urllib3 retries would hide errors from our retry policy.
             configuration.retries = False
             # One pool shared by a worker's threads; the default (10) discards connections.
