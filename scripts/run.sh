@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Start the service's processes under honcho (Procfile), prefixing each line with its name.
+# Start the service's processes (web, worker, beat, and the cluster watcher) under honcho (Procfile), prefixing each line with its name.
 # Without a kubeconfig (KUBECONFIG unset and no ~/.kube/config) it also starts kubesim, the
 # Kubernetes API simulator, and points the worker and beat at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-processes=(web worker beat)
+processes=(web worker beat watcher)
 if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   export KUBESIM_PORT="${KUBESIM_PORT:-6443}"
   export KUBESIM_TOKEN="${KUBESIM_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(16))')}"

@@ -74,6 +74,90 @@ def _warnings_by_pod(events: list) -> dict:
     return {name: [m for _, m in sorted(items)[-keep:]] for name, items in grouped.items()}
 
 
+class Plan:
+    """What a pass decided, pod by pod; applied in bulk at the end (CAS, so races are harmless).
+
+    Used by the sweep for every pod, and by the cluster watch for the one pod an event is about.
+    """
+
+    def __init__(self, now):
+        self.now = now
+        self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
+        self.kube_requests = 0
+        self.reconciles = []
+        self.redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
+
+    def row(self, row: dict, name: str, kpod: dict | None, *, service_present: bool,
+            pod_warnings: list | None) -> None:
+        """Decide for one pod given what Kubernetes shows of it (``kpod`` None: no Pod).
+
+        ``pod_warnings`` None means "not observed" (keep what is stored).
+        """
+        status, wants = row["status"], row["status_requested"]
+        instance = str(row["instance_id"]) if row["instance_id"] else None
+        if kpod is not None and _labels(kpod).get(LABEL_INSTANCE) != instance:
+            kpod = None  # an older run's object: the sweep removes it as an orphan
+
+        if wants != RequestedStatus.ON:
+            if status == S.DELETING and kpod is None and not service_present:
+                self.changes.append(_stop_change(row))
+                if wants == RequestedStatus.RESTART:
+                    self.to_reconcile.append(row["pk"])
+            elif status != S.DELETING or (kpod is not None and not kpod["metadata"].get("deletionTimestamp")):
+                self.to_reconcile.append(row["pk"])  # teardown not started, or its deletes were lost
+            return
+
+        if kpod is None:
+            if status == S.AVAILABLE:
+                self.changes.append(Change(_stub(row), S.REQUESTED, (S.AVAILABLE,), {"status_container": {
+                    "message": "The Kubernetes pod disappeared; starting it again."}}, "pod vanished"))
+                self.to_reconcile.append(row["pk"])
+            elif status in STARTING and row["status_changed_at"] < self.redrive_before:
+                if status == S.CREATING:
+                    self.changes.append(Change(_stub(row), S.REQUESTED, (S.CREATING,), {"status_container": {
+                        "message": "The pod never appeared in Kubernetes; creating it again."}}, "re-driven"))
+                self.to_reconcile.append(row["pk"])
+            elif status == S.DELETING:
+                self.to_reconcile.append(row["pk"])
+            return
+
+        stored_warnings = row["health"].get("warnings", [])
+        if pod_warnings is None:
+            pod_warnings = stored_warnings
+        seen = observe(kpod, pod_warnings)
+        if seen.status is None:
+            return
+        container = seen.container
+        warnings_changed = stored_warnings != pod_warnings
+        health = {**row["health"], "warnings": pod_warnings} if warnings_changed else None
+        if seen.status != status and can_transition(status, seen.status):
+            fields = {"status_container": container}
+            if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
+                fields.update(_run_clock(row, self.now))
+            if seen.wants_log_tail:
+                fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
+                self.kube_requests += 1
+            if health is not None:
+                fields["health"] = health
+            self.changes.append(Change(_stub(row), seen.status, (status,), fields, container.get("message", "")))
+        elif warnings_changed or _container_changed(row["status_container"], container):
+            self.container_updates.append((row, container, health))
+        if status == S.AVAILABLE and row["time_to_stop_ts"] and row["time_to_stop_ts"] <= self.now:
+            self.ttl_expired.append(row)
+
+    def apply(self) -> tuple[int, int]:
+        """Write everything decided; enqueue the reconciles. Returns (transitions, updates)."""
+        moved = apply_transitions(self.changes, actor=ACTOR)
+        updated = _write_containers(self.container_updates)
+        for row in self.ttl_expired:
+            request_status(_stub(row), requested=RequestedStatus.OFF, actor=ACTOR,
+                           message="reconciler turned the pod OFF: its time_to_stop was reached")
+            self.to_reconcile.append(row["pk"])
+        self.reconciles = sorted(set(self.to_reconcile))
+        _enqueue(self.reconciles)
+        return len(moved), updated
+
+
 def sweep() -> SweepReport:
     """One full pass. Safe to run concurrently with tasks and API writes (everything is CAS)."""
     report = SweepReport()
@@ -99,78 +183,20 @@ def sweep() -> SweepReport:
     tenants = {pk: (site, tid) for pk, site, tid in Tenant.objects.values_list("pk", "site_id", "tenant_id")} \
         if rows else {}
 
-    changes, container_updates, to_reconcile, ttl_expired = [], [], [], []
+    plan = Plan(now)
     expected_instance = {}  # uid -> instance id whose objects may legitimately exist
-    redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
-
     for row in rows:
         uid = str(row["uid"])
         name = k8s_name(*tenants[row["tenant_id"]], row["pod_id"])
-        status, wants = row["status"], row["status_requested"]
-        instance = str(row["instance_id"]) if row["instance_id"] else None
-        kpod = pods_by_uid.get(uid)
-        if kpod is not None and _labels(kpod).get(LABEL_INSTANCE) != instance:
-            kpod = None  # an older run's object: removed below as an orphan
-        if status != S.STOPPED:
-            expected_instance[uid] = instance
-
-        if wants != RequestedStatus.ON:
-            if status == S.DELETING and kpod is None and svcs_by_uid.get(uid) is None:
-                changes.append(_stop_change(row))
-                if wants == RequestedStatus.RESTART:
-                    to_reconcile.append(row["pk"])
-            elif status != S.DELETING or (kpod is not None and not kpod["metadata"].get("deletionTimestamp")):
-                to_reconcile.append(row["pk"])  # teardown not started, or its deletes were lost
-            continue
-
-        if kpod is None:
-            if status == S.AVAILABLE:
-                changes.append(Change(_stub(row), S.REQUESTED, (S.AVAILABLE,), {"status_container": {
-                    "message": "The Kubernetes pod disappeared; starting it again."}}, "pod vanished"))
-                to_reconcile.append(row["pk"])
-            elif status in STARTING and row["status_changed_at"] < redrive_before:
-                if status == S.CREATING:
-                    changes.append(Change(_stub(row), S.REQUESTED, (S.CREATING,), {"status_container": {
-                        "message": "The pod never appeared in Kubernetes; creating it again."}}, "re-driven"))
-                to_reconcile.append(row["pk"])
-            elif status == S.DELETING:
-                to_reconcile.append(row["pk"])
-            continue
-
-        seen = observe(kpod, warnings.get(name))
-        if seen.status is None:
-            continue
-        container = seen.container
-        pod_warnings = warnings.get(name, [])
-        warnings_changed = row["health"].get("warnings", []) != pod_warnings
-        health = {**row["health"], "warnings": pod_warnings} if warnings_changed else None
-        if seen.status != status and can_transition(status, seen.status):
-            fields = {"status_container": container}
-            if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
-                fields.update(_run_clock(row, now))
-            if seen.wants_log_tail:
-                fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
-                report.kube_requests += 1
-            if health is not None:
-                fields["health"] = health
-            changes.append(Change(_stub(row), seen.status, (status,), fields, container.get("message", "")))
-        elif warnings_changed or _container_changed(row["status_container"], container):
-            container_updates.append((row, container, health))
-        if status == S.AVAILABLE and row["time_to_stop_ts"] and row["time_to_stop_ts"] <= now:
-            ttl_expired.append(row)
-
-    moved = apply_transitions(changes, actor=ACTOR)
-    report.transitions = len(moved)
-    report.container_updates = _write_containers(container_updates)
-    for row in ttl_expired:
-        pod = _stub(row)
-        request_status(pod, requested=RequestedStatus.OFF, actor=ACTOR,
-                       message="reconciler turned the pod OFF: its time_to_stop was reached")
-        to_reconcile.append(row["pk"])
+        if row["status"] != S.STOPPED:
+            expected_instance[uid] = str(row["instance_id"]) if row["instance_id"] else None
+        plan.row(row, name, pods_by_uid.get(uid), service_present=svcs_by_uid.get(uid) is not None,
+                 pod_warnings=warnings.get(name, []))
+    report.transitions, report.container_updates = plan.apply()
+    report.kube_requests += plan.kube_requests
     report.orphans_deleted = _delete_orphans(kpods, ksvcs, expected_instance, now)
     report.kube_requests += report.orphans_deleted
-    report.reconciles = sorted(set(to_reconcile))
-    _enqueue(report.reconciles)
+    report.reconciles = plan.reconciles
     return report
 
 

@@ -23,11 +23,11 @@ WORKER_SETTINGS = {
 
 
 class Stack:
-    """Worker and beat processes around one kubesim; restartable, killable."""
+    """Worker, beat and watcher processes around one kubesim; the worker restartable, killable."""
 
     def __init__(self, sim, kubeconfig, logdir):
         self.sim, self.kubeconfig, self.logdir = sim, kubeconfig, logdir
-        self.worker = self.beat = None
+        self.worker = self.beat = self.watcher = None
         self._n = 0
 
     def _env(self):
@@ -53,12 +53,18 @@ class Stack:
         self.beat = self._spawn(["beat", "--loglevel", "INFO", "--schedule",
                                  str(self.logdir / "beat-schedule")], "beat")
 
+    def start_watcher(self):
+        log = self.logdir / "watcher.log"
+        with open(log, "wb") as out:
+            self.watcher = subprocess.Popen([sys.executable, "manage.py", "watch_cluster"], cwd=ROOT,
+                                            env=self._env(), stdout=out, stderr=subprocess.STDOUT)
+
     def kill_worker(self):
         self.worker.send_signal(signal.SIGKILL)
         self.worker.wait(10)
 
     def stop(self):
-        for proc in (self.worker, self.beat):
+        for proc in (self.worker, self.beat, self.watcher):
             if proc and proc.poll() is None:
                 proc.terminate()
                 try:
@@ -91,6 +97,7 @@ def stack(e2e_sim, live_server, tmp_path, transactional_db):
     stack = Stack(e2e_sim, kubeconfig, tmp_path)
     stack.start_worker()
     stack.start_beat()
+    stack.start_watcher()
     yield stack
     stack.stop()
     e2e_sim.clear_faults()

@@ -21,7 +21,7 @@ def _procfile():
 
 def test_compose_has_every_service():
     services = _compose()["services"]
-    assert {"postgres", "redis", "web", "worker", "beat", "k3s"} <= set(services)
+    assert {"postgres", "redis", "web", "worker", "beat", "watcher", "k3s"} <= set(services)
 
 
 def test_web_worker_beat_share_one_image_built_from_the_dockerfile():
@@ -34,7 +34,7 @@ def test_web_worker_beat_share_one_image_built_from_the_dockerfile():
 
 def test_compose_commands_match_the_procfile():
     services, procfile = _compose()["services"], _procfile()
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "watcher"):
         compose_cmd = services[name]["command"]
         proc_cmd = procfile[name]
         # The same program and the same entry point (modulo the venv path).
@@ -44,7 +44,7 @@ def test_compose_commands_match_the_procfile():
 
 def test_worker_and_beat_mount_the_k3s_kubeconfig():
     services = _compose()["services"]
-    for name in ("worker", "beat"):
+    for name in ("worker", "beat", "watcher"):
         assert services[name]["environment"]["KUBECONFIG"].startswith("/kube/")
         assert any(v.startswith("kubeconfig:/kube") for v in services[name]["volumes"])
     # The web process never needs cluster credentials.

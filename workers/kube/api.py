@@ -7,7 +7,7 @@ import orjson
 from kubernetes.client.exceptions import ApiException
 
 from . import client as kube_client
-from .calls import call
+from .calls import call, translate
 from .errors import AlreadyExists, NotFound
 from .manifests import MANAGED_SELECTOR
 
@@ -111,3 +111,26 @@ def read_log(name: str, *, since_time: str | None = None, limit_bytes: int | Non
 
 __all__ = ["create", "read", "delete", "list_managed", "list_warning_events", "read_log",
            "AlreadyExists", "NotFound"]
+
+
+def watch_managed_pods(resource_version: str, *, timeout_seconds: int = 300):
+    """Yield ``(type, raw_object)`` for changes to managed Pods after ``resource_version``.
+
+    Ends when the server closes the watch (``timeout_seconds``). A resourceVersion too old to
+    resume from raises KubeError with status 410: list again and resume from the list's.
+    """
+    from kubernetes import watch
+
+    api = kube_client.core_v1()
+    stream = watch.Watch().stream(
+        api.list_namespaced_pod, kube_client.namespace(), label_selector=MANAGED_SELECTOR,
+        resource_version=resource_version, allow_watch_bookmarks=True, timeout_seconds=timeout_seconds,
+        _request_timeout=timeout_seconds + 30)
+    try:
+        for event in stream:
+            yield event["type"], event.get("raw_object") or {}
+    except Exception as exc:  # noqa: BLE001 - translated, re-raised
+        translated = translate(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
