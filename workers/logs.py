@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pods.choices import PodStatus
@@ -69,20 +69,26 @@ def collect_pod(pod: Pod) -> int:
 
 
 def collect_logs(limit: int | None = None) -> dict:
-    """One bounded pass over running (and just-ended) pods, least recently collected first."""
+    """One bounded pass over running (and just-ended) pods, least recently visited first.
+
+    A pod's current run records when it was last visited (``updated_at``, touched for every
+    visited run in one UPDATE, new lines or not), so with more pods than a pass takes, every pod
+    gets its turn; pods never visited come first.
+    """
     now = timezone.now()
     recent = Q(status__in=(PodStatus.ERROR, PodStatus.COMPLETE), status_changed_at__gte=now - FINAL_PASS_WINDOW)
+    last_visit = PodLogRun.objects.filter(pod=OuterRef("pk"), instance_id=OuterRef("instance_id")).values("updated_at")
     pods = (Pod.objects.filter(Q(status=PodStatus.AVAILABLE) | recent, instance_id__isnull=False)
-            .select_related("tenant").order_by("health__logs_at", "pk")[: limit or settings.PODS_LOG_PODS_PER_PASS])
-    done, added, failed = [], 0, 0
+            .select_related("tenant").annotate(last_visit=Subquery(last_visit[:1]))
+            .order_by(F("last_visit").asc(nulls_first=True), "pk")[: limit or settings.PODS_LOG_PODS_PER_PASS])
+    visited, added, failed = [], 0, 0
     for pod in pods:
         try:
             added += collect_pod(pod)
-            done.append(pod)
+            visited.append(pod.pk)
         except KubeError as exc:
             failed += 1
             logger.info("log collection for pod %s failed: %s", pod.pk, exc)
-    for pod in done:
-        pod.health = {**pod.health, "logs_at": now.isoformat()}
-    Pod.objects.bulk_update(done, ["health"])
-    return {"pods": len(done), "bytes": added, "failed": failed}
+    if visited:
+        PodLogRun.objects.filter(pod_id__in=visited, pod__instance_id=F("instance_id")).update(updated_at=now)
+    return {"pods": len(visited), "bytes": added, "failed": failed}

@@ -65,3 +65,11 @@ def test_cap_keeps_whole_lines():
     assert cap("aaaa\nbbbb\ncccc\n", 10) == ("bbbb\ncccc\n", True)
     assert cap("aaaa\nbbbb\ncccc\n", 9) == ("cccc\n", True)
     assert cap("short\n", 100) == ("short\n", False)
+
+
+def test_passes_take_turns_when_there_are_more_pods_than_a_pass_visits(sim, make_pod):
+    pods = [available(sim, make_pod(f"pod{i}")) for i in range(3)]
+    assert collect_logs(limit=2)["pods"] == 2
+    assert collect_logs(limit=2)["pods"] == 2
+    visited = set(PodLogRun.objects.values_list("pod_id", flat=True))
+    assert visited == {p.pk for p in pods}, "the third pod got its turn on the second pass"
