@@ -6,40 +6,12 @@ worker's real code driving kubesim through the real kubernetes client:
 import pytest
 import requests
 
-import kubesim
-from workers.kube import client as kube_client
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def kubesim_server():
-    sim = kubesim.start_in_thread(port=0, seed=7)
-    yield sim
-    sim.stop()
-
-
 @pytest.fixture
-def cluster(kubesim_server, tmp_path, settings):
-    kubesim_server.reset()
-    settings.PODS_KUBECONFIG = str(kubesim_server.write_kubeconfig(tmp_path / "kubeconfig"))
-    settings.PODS_KUBE_NAMESPACE = "default"
-    kube_client.reset_client()
-    yield kubesim_server
-    kube_client.reset_client()
-
-
-@pytest.fixture
-def core(cluster, settings):
-    from kubernetes import client, config
-
-    api = config.new_client_from_config(config_file=settings.PODS_KUBECONFIG)
-    yield client.CoreV1Api(api)
-    api.close()
-
-
-@pytest.fixture
-def users(live_server, transactional_db, make_tenant, cluster):
+def users(live_server, transactional_db, make_tenant, sim):
     from tapipy.tapis import Tapis
 
     from pods.tenants import dev_token
@@ -58,7 +30,7 @@ def users(live_server, transactional_db, make_tenant, cluster):
     return _tapis, _raw
 
 
-def run_worker(cluster, pod_id):
+def run_worker(sim, pod_id):
     """What the worker and beat do: spawn, let the simulated kubelet start it, sweep, collect logs."""
     from pods.models import Pod
     from workers.logs import collect_logs
@@ -67,13 +39,13 @@ def run_worker(cluster, pod_id):
 
     pk = Pod.objects.get(pod_id=pod_id).pk
     assert reconcile_pod(pk) == "created"
-    cluster.advance(30)
+    sim.advance(30)
     sweep()
-    cluster.advance(5)
+    sim.advance(5)
     collect_logs()
 
 
-def test_quickstart_neo4j(users, cluster, core):
+def test_quickstart_neo4j(users, sim, core):
     from tapipy.errors import ForbiddenError
 
     tapis, raw = users
@@ -81,7 +53,7 @@ def test_quickstart_neo4j(users, cluster, core):
     pod = t.pods.create_pod(pod_id="docpod", template="neo4j", description="My example pod!")
     assert pod.status == "REQUESTED" and pod.template.startswith("neo4j:latest@")
 
-    run_worker(cluster, "docpod")
+    run_worker(sim, "docpod")
     pod = t.pods.get_pod(pod_id="docpod")
     assert pod.status == "AVAILABLE"
     assert pod.networking.bolt.url == "docpod-bolt.pods.localhost"
@@ -93,7 +65,7 @@ def test_quickstart_neo4j(users, cluster, core):
     assert creds.user_username == "docpod" and len(creds.user_password) == 30
     assert t.pods.get_pod_logs(pod_id="docpod").logs
 
-    # The Pod that reached the cluster carries the resolved credentials.
+    # The Pod that reached the sim carries the resolved credentials.
     kpod = core.read_namespaced_pod("pods-local-dev-docpod", "default")
     container = kpod.spec.containers[0]
     env = {e.name: e.value for e in container.env}
@@ -123,7 +95,7 @@ def test_quickstart_neo4j(users, cluster, core):
         bob.pods.restart_pod(pod_id="docpod")
 
 
-def test_save_pod_as_template_tag_and_grab_latest_through_tapipy(users, cluster):
+def test_save_pod_as_template_tag_and_grab_latest_through_tapipy(users, sim):
     tapis, _ = users
     t = tapis("alice")
     t.pods.create_pod(pod_id="docpod", template="neo4j", resources={"mem_limit": 4096})

@@ -1,30 +1,7 @@
-"""Fixtures for the worker tests: a real kubesim server driven through the real client."""
+"""Fixtures for the worker tests (kubesim itself: ``sim`` and ``core`` in tests/conftest.py)."""
 import pytest
 
-import kubesim
 from pods.identity import Principal
-from workers.kube import client as kube_client
-
-
-@pytest.fixture(scope="session")
-def kubesim_server():
-    """One in-process kubesim (manual clock) for the session; each test resets it."""
-    sim = kubesim.start_in_thread(port=0, seed=42)
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def sim(kubesim_server, tmp_path, settings):
-    """A fresh simulated cluster, with the worker's client pointed at it."""
-    kubesim_server.reset()
-    settings.PODS_KUBECONFIG = str(kubesim_server.write_kubeconfig(tmp_path / "kubeconfig"))
-    settings.PODS_KUBE_NAMESPACE = "default"
-    settings.PODS_KUBE_BACKOFF_MAX = 0.05  # keep retries quick in tests
-    kube_client.reset_client()
-    yield kubesim_server
-    kubesim_server.clear_faults()
-    kube_client.reset_client()
 
 
 @pytest.fixture
@@ -42,16 +19,6 @@ def make_pod(alice):
         return pod_create(principal=alice, data={"pod_id": pod_id, **data})
 
     return _make
-
-
-@pytest.fixture
-def core(sim, settings):
-    """A separate CoreV1Api for the test's own look at the cluster."""
-    from kubernetes import client, config
-
-    api = config.new_client_from_config(config_file=settings.PODS_KUBECONFIG)
-    yield client.CoreV1Api(api)
-    api.close()
 
 
 @pytest.fixture
