@@ -1,9 +1,14 @@
 """Routes of the pods API, mounted under both ``/v3/`` and ``/`` (no trailing slashes, as upstream)."""
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from pods.api.proxy_auth import PodProxyAuthView
 from pods.api.views import PodViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("pods", PodViewSet, basename="pod")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("pods/<str:pod_id_net>/auth", PodProxyAuthView.as_view(), name="pod-auth"),
+    *router.urls,
+]

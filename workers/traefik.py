@@ -3,7 +3,7 @@
 Traefik's HTTP provider polls it. Per networking entry:
 
 - ``http``: a router on ``Host(`url`)`` with TLS, plus middlewares for the IP allow-list, CORS
-  and Tapis auth (forwardAuth to this service's ``/v3/pods/{pod_id}/auth``);
+  and Tapis auth (forwardAuth to this service's ``/v3/pods/{pod_id_net}/auth``);
 - ``tcp``: a TCP router on ``HostSNI(`url`)`` terminating TLS;
 - ``postgres``: the same with TLS passthrough (Postgres negotiates TLS itself);
 - ``local_only``: nothing (reachable inside the cluster only).
@@ -23,7 +23,7 @@ def _tls() -> dict:
     return {"certResolver": resolver} if resolver else {}
 
 
-def _http_middlewares(name: str, pod: Pod, entry: dict, middlewares: dict) -> list:
+def _http_middlewares(name: str, pod: Pod, key: str, entry: dict, middlewares: dict) -> list:
     names = []
     if entry.get("ip_allow_list"):
         middlewares[f"{name}-ipallowlist"] = {"ipAllowList": {"sourceRange": list(entry["ip_allow_list"])}}
@@ -41,7 +41,7 @@ def _http_middlewares(name: str, pod: Pod, entry: dict, middlewares: dict) -> li
     if entry.get("tapis_auth"):
         base = settings.PODS_PUBLIC_URL.rstrip("/")
         middlewares[f"{name}-auth"] = {"forwardAuth": {
-            "address": f"{base}/v3/pods/{pod.pod_id}/auth",
+            "address": f"{base}/v3/pods/{pod.pod_id if key == 'default' else f'{pod.pod_id}-{key}'}/auth",
             "authResponseHeaders": sorted((entry.get("tapis_auth_response_headers") or {}).keys()),
         }}
         names.append(f"{name}-auth")
@@ -61,7 +61,7 @@ def render(pods) -> dict:
             if protocol == "http":
                 router = {"rule": f"Host(`{url}`)", "service": name, "entryPoints": [settings.PODS_TRAEFIK_HTTP_ENTRYPOINT],
                           "tls": _tls()}
-                chain = _http_middlewares(name, pod, entry, http["middlewares"])
+                chain = _http_middlewares(name, pod, key, entry, http["middlewares"])
                 if chain:
                     router["middlewares"] = chain
                 http["routers"][name] = router

@@ -22,3 +22,12 @@ class OIDCBearerScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": "An access token from the tenant's OIDC issuer."}
+
+
+class TapisCookieScheme(OpenApiAuthenticationExtension):
+    target_class = "pods.api.proxy_auth.TapisCookieAuthentication"
+    name = "TapisCookie"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "X-Tapis-Token",
+                "description": "A Tapis JWT held by the browser for a pod's domain (pod_auth only)."}

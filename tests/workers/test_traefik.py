@@ -1,0 +1,43 @@
+"""The Traefik dynamic configuration served at /traefik-config."""
+import pytest
+
+from pods.choices import PodStatus
+from pods.models import Pod
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_available_pods_are_routed_per_protocol(make_pod, client, settings):
+    settings.PODS_PUBLIC_URL = "https://api.example.org"
+    pod = make_pod(networking={
+        "default": {"protocol": "http", "port": 5000, "ip_allow_list": ["10.0.0.0/8"]},
+        "db": {"protocol": "postgres", "port": 5432},
+        "bolt": {"protocol": "tcp", "port": 7687},
+        "admin": {"protocol": "http", "port": 9000, "tapis_auth": True,
+                  "tapis_auth_response_headers": {"X-User": "<<tapisusername>>"}},
+        "internal": {"protocol": "local_only", "port": 6000},
+    })
+    make_pod("idle")
+    assert client.get("/traefik-config").json() == {"http": {"routers": {}, "services": {}}, "tcp": {"routers": {}, "services": {}}}
+    Pod.objects.filter(pk=pod.pk).update(status=PodStatus.AVAILABLE)
+
+    response = client.get("/traefik-config")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    config = response.json()
+    name = pod.k8_name
+    http, tcp = config["http"], config["tcp"]
+    assert http["routers"][name]["rule"] == "Host(`mypod.pods.localhost`)"
+    assert http["services"][name]["loadBalancer"]["servers"] == [{"url": f"http://{name}.default.svc:5000"}]
+    assert http["middlewares"][f"{name}-ipallowlist"] == {"ipAllowList": {"sourceRange": ["10.0.0.0/8"]}}
+    assert http["middlewares"][f"{name}-admin-auth"]["forwardAuth"] == {
+        "address": "https://api.example.org/v3/pods/mypod-admin/auth", "authResponseHeaders": ["X-User"]}
+    assert tcp["routers"][f"{name}-db"]["tls"] == {"passthrough": True}
+    assert tcp["routers"][f"{name}-bolt"]["rule"] == "HostSNI(`mypod-bolt.pods.localhost`)"
+    assert "passthrough" not in tcp["routers"][f"{name}-bolt"]["tls"]
+    assert not any("internal" in router for router in [*http["routers"], *tcp["routers"]])
+    assert not any("idle" in router for router in http["routers"])
+
+
+@pytest.mark.parametrize("path", ["/traefik-config", "/pods/traefik-config", "/v3/pods/traefik-config"])
+def test_served_without_a_token_at_every_path(client, db, path):
+    assert client.get(path).status_code == 200
