@@ -53,7 +53,8 @@ def sweep() -> dict | None:
             lock.release()
         except redis.exceptions.LockError:
             logger.warning("sweep: lock expired before the sweep finished")
-    logger.info("sweep: %s", report)
+    busy = report.transitions or report.container_updates or report.reconciles or report.orphans_deleted
+    logger.log(logging.INFO if busy or report.cluster != "ok" else logging.DEBUG, "sweep: %s", report)
     return report.__dict__
 
 
