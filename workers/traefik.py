@@ -9,9 +9,10 @@ Traefik's HTTP provider polls it. Per networking entry:
 - ``local_only``: nothing (reachable inside the cluster only).
 """
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 
-from pods.choices import PodStatus
-from pods.models import Pod
+from pods.choices import PermissionLevel, PodStatus
+from pods.models import Pod, PodPermission
 
 
 def _upstream(pod: Pod, port: int) -> str:
@@ -28,7 +29,9 @@ def _http_middlewares(name: str, pod: Pod, key: str, entry: dict, middlewares: d
     if entry.get("ip_allow_list"):
         middlewares[f"{name}-ipallowlist"] = {"ipAllowList": {"sourceRange": list(entry["ip_allow_list"])}}
         names.append(f"{name}-ipallowlist")
-    if entry.get("cors_allow_origins"):
+    # As upstream: CORS origins take effect only once a site admin has vouched for the pod by
+    # granting someone APPROVEDADMIN on it (a pod could otherwise open itself to any origin).
+    if entry.get("cors_allow_origins") and getattr(pod, "cors_approved", False):
         middlewares[f"{name}-cors"] = {"headers": {
             "accessControlAllowOriginList": list(entry["cors_allow_origins"]),
             "accessControlAllowMethods": list(entry.get("cors_allow_methods") or []),
@@ -83,6 +86,8 @@ def render(pods) -> dict:
 
 def current_config() -> dict:
     """Configuration for every AVAILABLE pod of every tenant: one query."""
-    pods = Pod.objects.filter(status=PodStatus.AVAILABLE).select_related("tenant").only(
-        "pod_id", "networking", "tenant__site_id", "tenant__tenant_id").order_by("pk")
+    approved = PodPermission.objects.filter(pod=OuterRef("pk"), level__gte=PermissionLevel.APPROVEDADMIN)
+    pods = (Pod.objects.filter(status=PodStatus.AVAILABLE).select_related("tenant")
+            .only("pod_id", "networking", "tenant__site_id", "tenant__tenant_id")
+            .annotate(cors_approved=Exists(approved)).order_by("pk"))
     return render(pods)

@@ -41,3 +41,25 @@ def test_only_available_pods_are_routed_per_protocol(make_pod, client, settings)
 @pytest.mark.parametrize("path", ["/traefik-config", "/pods/traefik-config", "/v3/pods/traefik-config"])
 def test_served_without_a_token_at_every_path(client, db, path):
     assert client.get(path).status_code == 200
+
+
+def test_cors_applies_only_once_someone_holds_approvedadmin(make_pod, client, django_assert_max_num_queries):
+    from pods.choices import PermissionLevel
+    from pods.models import PodPermission
+
+    pod = make_pod(networking={"default": {"protocol": "http", "port": 5000,
+                                           "cors_allow_origins": ["https://app.example.org"]}})
+    Pod.objects.filter(pk=pod.pk).update(status=PodStatus.AVAILABLE)
+    middleware = f"{pod.k8_name}-cors"
+    assert middleware not in client.get("/traefik-config").json()["http"].get("middlewares", {})
+    PodPermission.objects.create(pod=pod, username="siteadmin", level=PermissionLevel.APPROVEDADMIN)
+    config = client.get("/traefik-config").json()
+    assert config["http"]["middlewares"][middleware]["headers"]["accessControlAllowOriginList"] == [
+        "https://app.example.org"]
+    assert config["http"]["routers"][pod.k8_name]["middlewares"] == [middleware]
+    for i in range(5):
+        Pod.objects.filter(pk=make_pod(f"more{i}").pk).update(status=PodStatus.AVAILABLE)
+    with django_assert_max_num_queries(1):
+        from workers.traefik import current_config
+
+        current_config()
