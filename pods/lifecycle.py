@@ -24,6 +24,7 @@ from pods.models import Pod, PodEvent, PodEventKind
 logger = logging.getLogger(__name__)
 
 RECONCILE_TASK = "workers.reconcile_pod"
+REMOVE_OBJECTS_TASK = "workers.remove_pod_objects"
 
 
 class IllegalTransition(Exception):
@@ -144,13 +145,23 @@ def wake_reconciler(pod_pk: int) -> None:
     logged and swallowed: the request that changed desired state has already committed, and the
     periodic sweep converges the pod anyway, so an API call never fails because Redis blipped.
     """
-    transaction.on_commit(lambda: _send_reconcile(pod_pk))
+    transaction.on_commit(lambda: _send(RECONCILE_TASK, pod_pk))
+
+
+def remove_objects_of_deleted_pod(k8_name: str, pod_uid) -> None:
+    """After a pod row's deletion commits, ask the worker to delete its Kubernetes objects now.
+
+    The objects are recognised by the deleted row's uid label, so a new pod that reuses the id
+    (and so the name) is never touched. If the message is lost, the sweep removes the objects
+    as orphans after its grace period.
+    """
+    transaction.on_commit(lambda: _send(REMOVE_OBJECTS_TASK, k8_name, str(pod_uid)))
 
 
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-def _send_reconcile(pod_pk: int) -> None:
+def _send(task: str, *args) -> None:
     from kombu.exceptions import OperationalError
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -159,7 +170,6 @@ def _send_reconcile(pod_pk: int) -> None:
 
     try:
         # Few, quick retries: this runs inside the request that made the change.
-        app.send_task(RECONCILE_TASK, args=[pod_pk], retry=True, retry_policy=_PUBLISH_RETRY)
+        app.send_task(task, args=list(args), retry=True, retry_policy=_PUBLISH_RETRY)
     except (OperationalError, RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        logger.warning("could not enqueue %s for pod %s (the sweep will converge it): %s",
-                       RECONCILE_TASK, pod_pk, exc)
+        logger.warning("could not enqueue %s for pod %s (the sweep will converge it): %s", task, args[0], exc)

@@ -148,3 +148,24 @@ def finish_stop(pod: Pod) -> bool:
         wake_reconciler(pod.pk)
     return done
 
+
+
+def remove_objects(name: str, pod_uid: str) -> int:
+    """Delete the Pod and Service named ``name`` if they belong to pod row ``pod_uid`` (deleted).
+
+    Reads each object first and deletes it only with that exact object's uid as precondition,
+    so a newer pod that reused the id (and so the name) is never touched. Returns how many were
+    deleted; 404 anywhere is success.
+    """
+    deleted = 0
+    for kind in ("pod", "service"):
+        existing = kube.read(kind, name)
+        if existing is None:
+            continue
+        labels = existing.get("metadata", {}).get("labels") or {}
+        if labels.get(LABEL_POD_UID) != pod_uid:
+            continue
+        if kube.delete(kind, name, grace_seconds=settings.PODS_STOP_GRACE_SECONDS if kind == "pod" else None,
+                       uid=existing["metadata"].get("uid")):
+            deleted += 1
+    return deleted

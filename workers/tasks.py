@@ -31,6 +31,15 @@ def reconcile_pod(pod_pk: int) -> str:
     return outcome
 
 
+@shared_task(name="workers.remove_pod_objects", autoretry_for=(TransientKubeError,), retry_backoff=1,
+             retry_backoff_max=30, retry_jitter=True, max_retries=5)
+def remove_pod_objects(name: str, pod_uid: str) -> int:
+    """Delete the Kubernetes objects of a pod whose row was just deleted (idempotent)."""
+    from workers.spawner import remove_objects
+
+    return remove_objects(name, pod_uid)
+
+
 def _singleton(name: str, ttl: float):
     """A non-blocking Redis lock so two beats (or a slow run) never overlap."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)

@@ -16,7 +16,7 @@ from pods.choices import IN_FLIGHT, RequestedStatus
 from pods.models import Pod, k8s_name
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
-from workers.kube.manifests import LABEL_POD_UID
+from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
 from workers.sweep import ROW_FIELDS, Plan
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,11 @@ def apply_event(event_type: str, kpod: dict) -> bool:
     row = (Pod.objects.filter(uid=uid, status__in=IN_FLIGHT, status_requested=RequestedStatus.ON)
            .values(*ROW_FIELDS, "tenant__site_id", "tenant__tenant_id").first())
     if row is None:
+        return False
+    # Events about another run's object (the previous instance still terminating while the new
+    # one runs, arriving late) say nothing about this run: acting on them would restart it.
+    instance = ((kpod.get("metadata") or {}).get("labels") or {}).get(LABEL_INSTANCE)
+    if instance != (str(row["instance_id"]) if row["instance_id"] else None):
         return False
     name = k8s_name(row["tenant__site_id"], row["tenant__tenant_id"], row["pod_id"])
     plan = Plan(timezone.now())

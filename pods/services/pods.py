@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 from pods import images
 from pods.choices import RESTART_FIELDS, PermissionLevel, PodStatus, RequestedStatus
 from pods.errors import Conflict, QuotaExceeded
-from pods.lifecycle import request_status, transition, wake_reconciler
+from pods.lifecycle import remove_objects_of_deleted_pod, request_status, transition, wake_reconciler
 from pods.models import (Pod, PodCredentials, PodEvent, PodEventKind, PodPermission, Tenant)
 from pods.models.pods import DEFAULT_TIME_TO_STOP, default_networking
 from pods.derive import ledger_after, materialise
@@ -227,11 +227,11 @@ def pod_delete(*, pod: Pod, actor: str) -> None:
     The worker removes the Kubernetes objects, which it recognises by the deleted row's ``uid``
     label, so a new pod with the same id never adopts them. The event survives the row.
     """
-    pk, uid, tenant_id, pod_id = pod.pk, pod.uid, pod.tenant_id, pod.pod_id
+    uid, tenant_id, pod_id, k8_name = pod.uid, pod.tenant_id, pod.pod_id, pod.k8_name
     pod.delete()
     PodEvent.objects.create(pod=None, pod_uid=uid, tenant_id=tenant_id, pod_name=pod_id, actor=actor,
                             kind=PodEventKind.DELETED, message=f"Pod deleted by {actor}")
-    wake_reconciler(pk)
+    remove_objects_of_deleted_pod(k8_name, uid)
 
 
 def pod_start(*, pod: Pod, actor: str) -> Pod:

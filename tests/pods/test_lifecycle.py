@@ -168,3 +168,14 @@ def test_request_status_is_recorded_but_is_not_a_transition(make_pod):
     pod.refresh_from_db()
     assert (pod.status, pod.status_requested) == (S.REQUESTED, "OFF")
     assert PodEvent.objects.filter(pod=pod, kind=PodEventKind.REQUESTED).count() == 1
+
+
+def test_delete_asks_the_worker_to_remove_the_objects_of_that_row(make_pod, sent, django_capture_on_commit_callbacks):
+    from pods.services.pods import pod_delete
+
+    pod = make_pod()
+    name, uid = pod.k8_name, str(pod.uid)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        pod_delete(pod=pod, actor="alice")
+    assert sent == [("workers.remove_pod_objects", [name, uid])]

@@ -287,3 +287,19 @@ def test_warning_events_are_kept_per_pod_and_shown_in_the_admin(sim, make_pod, c
     page = client.get(f"/admin/pods/pod/{pod.pk}/change/")
     assert page.status_code == 200
     assert warnings[-1].split(":")[0].encode() in page.content
+
+
+def test_deleting_a_pod_removes_its_objects_at_once_but_never_a_successors(sim, make_pod, names, core):
+    from workers.spawner import remove_objects
+
+    old = run_to_available(sim, make_pod())
+    name, old_uid = old.k8_name, str(old.uid)
+    pod_delete(pod=old, actor="alice")
+    assert remove_objects(name, old_uid) == 2
+    sim.advance(60)
+    assert names("pods") == [] and names("services") == []
+    assert remove_objects(name, old_uid) == 0, "idempotent"
+
+    new = run_to_available(sim, make_pod())
+    assert remove_objects(name, old_uid) == 0, "a late message for the old row spares the new pod"
+    assert names("pods") == [new.k8_name]

@@ -70,3 +70,19 @@ def test_events_for_unknown_or_stopping_pods_are_ignored(sim, make_pod):
     assert apply_event("MODIFIED", {"metadata": {"labels": {"pods-service/pod-uid": "not-a-uuid"}}}) is False
     pod = make_pod(status_requested="OFF")
     assert apply_event("MODIFIED", {"metadata": {"labels": {"pods-service/pod-uid": str(pod.uid)}}}) is False
+
+
+def test_a_late_event_about_the_previous_run_does_not_restart_the_current_one(sim, make_pod):
+    from workers.sweep import sweep
+
+    pod = make_pod()
+    reconcile_pod(pod.pk)
+    sim.advance(30)
+    sweep()
+    pod = Pod.objects.get(pk=pod.pk)
+    assert pod.status == S.AVAILABLE
+    stale = {"metadata": {"labels": {"pods-service/pod-uid": str(pod.uid),
+                                     "pods-service/instance": "00000000-0000-4000-8000-000000000000"}}}
+    assert apply_event("DELETED", stale) is False
+    assert apply_event("MODIFIED", stale) is False
+    assert Pod.objects.get(pk=pod.pk).status == S.AVAILABLE
