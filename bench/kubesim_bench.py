@@ -38,13 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "bench"
 
 
-def start_kubesim(workdir: Path, pods: int) -> tuple[subprocess.Popen, Path]:
-    """Launch kubesim on a free port; wait until its kubeconfig exists."""
+def start_kubesim(workdir: Path, pods: int, *extra: str) -> tuple[subprocess.Popen, Path]:
+    """Launch kubesim on a free port (``extra``: more CLI options); wait for its kubeconfig."""
     kubeconfig = workdir / "kubeconfig"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kubesim", "--port", "0", "--kubeconfig", str(kubeconfig),
          "--node-pods", str(pods * 2), "--node-cpu", "1000", "--node-memory", "4Ti",
-         "--log-level", "WARNING"],
+         "--log-level", "WARNING", *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while not kubeconfig.exists():

@@ -12,7 +12,6 @@ Usage: ``python bench/reconcile.py [--pods 100,1000,10000] [--rounds 3]``
 """
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -21,16 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pods_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pods_project.settings")
-os.environ.setdefault("PODS_REDIS_PREFIX", "pods-bench")
-
-import django  # noqa: E402
-
-django.setup()
+import benchenv  # noqa: F401 - sets up Django on the bench database
 
 import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402

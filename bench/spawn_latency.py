@@ -23,19 +23,11 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pods_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pods_project.settings")
 os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "pods-bench"
-os.environ.setdefault("PODS_REDIS_PREFIX", "pods-bench")
 os.environ.setdefault("PODS_SWEEP_SECONDS", "3600")  # no beat here; only the tasks are measured
 
-import django  # noqa: E402
+from benchenv import ROOT  # noqa: E402 - sets up Django on the bench database
 import urllib3  # noqa: E402
-
-django.setup()
 
 from django.test import Client  # noqa: E402
 from kubesim_bench import start_kubesim  # noqa: E402

@@ -21,21 +21,14 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pods_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pods_project.settings")
 os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "pods-bench"
-os.environ.setdefault("PODS_REDIS_PREFIX", "pods-bench")
 
-import django  # noqa: E402
-
-django.setup()
+from benchenv import ROOT  # noqa: E402 - sets up Django on the bench database
 
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
+from kubesim_bench import start_kubesim  # noqa: E402
 from reconcile import prepare_database  # noqa: E402
 
 from pods.identity import Principal  # noqa: E402
@@ -44,20 +37,6 @@ from pods.services.pods import pod_create  # noqa: E402
 from pods.tenants import dev_token  # noqa: E402
 from workers.kube import client as kube_client  # noqa: E402
 from workers.spawner import reconcile_pod  # noqa: E402
-
-
-def start_manual_kubesim(workdir: Path):
-    kubeconfig = workdir / "kubeconfig"
-    proc = subprocess.Popen([sys.executable, "-m", "kubesim", "--port", "0", "--kubeconfig", str(kubeconfig),
-                             "--manual-clock", "--node-cpu", "1000", "--node-memory", "4Ti",
-                             "--log-level", "WARNING"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not kubeconfig.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("kubesim did not start")
-        time.sleep(0.05)
-    return proc, kubeconfig
 
 
 def main(argv=None):
@@ -70,7 +49,7 @@ def main(argv=None):
     principal = Principal(tenant=tenant, username="bench")
     latencies = []
     with TemporaryDirectory() as tmp:
-        sim, kubeconfig = start_manual_kubesim(Path(tmp))
+        sim, kubeconfig = start_kubesim(Path(tmp), args.pods, "--manual-clock")
         settings.PODS_KUBECONFIG = str(kubeconfig)
         kube_client.reset_client()
         base = kube_client.api_client().configuration.host
