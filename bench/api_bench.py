@@ -38,10 +38,11 @@ def setup_django():
 def seed(tenant_id: str, username: str, count: int) -> str:
     """Ensure ``username`` owns ``count`` pods named bench00000...; return a token for them."""
     setup_django()
-    from pods.identity import Principal
-    from pods.models import Pod, Tenant
+    from pods.models import Pod
     from pods.services import pod_create
-    from pods.tenants import dev_token, tenant_create
+    from tenancy.identity import Principal
+    from tenancy.models import Tenant
+    from tenancy.services import dev_token, tenant_create
 
     tenant = Tenant.objects.filter(tenant_id=tenant_id).first()
     if tenant is None:

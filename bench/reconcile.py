@@ -21,7 +21,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import benchenv  # noqa: F401 - sets up Django on the bench database
-
 import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -30,8 +29,9 @@ from django.utils import timezone  # noqa: E402
 from kubesim_bench import start_kubesim  # noqa: E402
 
 from pods.choices import PodStatus  # noqa: E402
-from pods.models import Pod, Tenant  # noqa: E402
-from pods.tenants import tenant_create  # noqa: E402
+from pods.models import Pod  # noqa: E402
+from tenancy.models import Tenant
+from tenancy.services import tenant_create  # noqa: E402
 
 
 def prepare_database():

@@ -26,15 +26,14 @@ from tempfile import TemporaryDirectory
 os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "pods-bench"
 os.environ.setdefault("PODS_SWEEP_SECONDS", "3600")  # no beat here; only the tasks are measured
 
-from benchenv import ROOT  # noqa: E402 - sets up Django on the bench database
 import urllib3  # noqa: E402
-
+from benchenv import ROOT  # noqa: E402 - sets up Django on the bench database
 from django.test import Client  # noqa: E402
 from kubesim_bench import start_kubesim  # noqa: E402
 from reconcile import prepare_database  # noqa: E402
 
 from pods.models import Pod  # noqa: E402
-from pods.tenants import dev_token  # noqa: E402
+from tenancy.services import dev_token  # noqa: E402
 
 
 def start_worker(kubeconfig: Path, log: Path) -> subprocess.Popen:

@@ -23,18 +23,17 @@ from tempfile import TemporaryDirectory
 
 os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "pods-bench"
 
-from benchenv import ROOT  # noqa: E402 - sets up Django on the bench database
-
 import requests  # noqa: E402
+from benchenv import ROOT  # noqa: E402 - sets up Django on the bench database
 from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
 from kubesim_bench import start_kubesim  # noqa: E402
 from reconcile import prepare_database  # noqa: E402
 
-from pods.identity import Principal  # noqa: E402
 from pods.models import Pod  # noqa: E402
 from pods.services.pods import pod_create  # noqa: E402
-from pods.tenants import dev_token  # noqa: E402
+from tenancy.identity import Principal  # noqa: E402
+from tenancy.services import dev_token  # noqa: E402
 from workers.kube import client as kube_client  # noqa: E402
 from workers.spawner import reconcile_pod  # noqa: E402
 

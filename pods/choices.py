@@ -1,4 +1,5 @@
-"""Pod status values, requested states, permission levels and the allowed transitions, as data.
+"""Pod status values, requested states and the allowed transitions, as data (permission levels:
+:mod:`core.permissions`).
 
 The status strings are wire values shared with upstream Tapis (note the space in
 ``SPAWNER SETUP``). Every status write goes through :mod:`pods.lifecycle`, which refuses a move
@@ -24,20 +25,6 @@ class RequestedStatus(models.TextChoices):
     ON = "ON"
     OFF = "OFF"
     RESTART = "RESTART"
-
-
-class PermissionLevel(models.IntegerChoices):
-    """Object permission levels, ordered: a level grants everything below it."""
-
-    READ = 1, "READ"
-    USER = 2, "USER"
-    ADMIN = 3, "ADMIN"
-    APPROVEDADMIN = 4, "APPROVEDADMIN"
-
-    @classmethod
-    def from_name(cls, name: str) -> "PermissionLevel":
-        """``"admin"`` → ``ADMIN``; raises KeyError for an unknown name."""
-        return cls[name.strip().upper()]
 
 
 S = PodStatus
@@ -89,8 +76,6 @@ RESERVED_POD_IDS = frozenset({
     "secret", "secrets", "snapshot", "snapshots", "stack", "stacks", "template", "templates",
     "traefikconfig", "usage", "volume", "volumes",
 })
-
-NETWORK_PROTOCOLS = ("http", "tcp", "postgres", "local_only")
 
 # Fields whose change only takes effect when the pod (re)starts.
 RESTART_FIELDS = ("image", "command", "arguments", "environment_variables", "volume_mounts",

@@ -2,7 +2,7 @@
 
 - A pod without a template runs as stored.
 - A templated pod (``template_tag`` set) is derived afresh from what the *user* set over the
-  template chain's definitions, by the rules of :mod:`templates_catalog.merge`. The
+  template chain's definitions, by the rules of :mod:`podspec.merge`. The
   ``modified_fields`` ledger says what the user set: top-level names (``image``, ``command``)
   and, for dict fields, the keys (``environment_variables.FOO``, ``networking.web``,
   ``resources.cpu_limit``, ``volume_mounts./data``), so a key the template provides never
@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from pods.errors import Conflict
+from core.errors import Conflict
 from pods.models import Pod, PodCredentials
-from pods.models.pods import DEFAULT_TIME_TO_STOP, default_networking
-from pods.spec import normalise_networking, normalise_resources, resource_defaults
-from templates_catalog.merge import MERGED_FIELDS, derive
+from pods.models.pods import DEFAULT_TIME_TO_STOP
+from podspec.merge import MERGED_FIELDS, derive
+from podspec.networking import default_networking, normalise_networking
+from podspec.resources import normalise_resources, resource_defaults
 from templates_catalog.services.lookup import TemplateLoop, tag_chain
 
 PLACEHOLDER = re.compile(r"<<(?:TAPIS_|tapissecret_)([A-Za-z0-9_]+)>>")

@@ -8,7 +8,7 @@ least that level on the pod); an empty list admits every user of the tenant.
 """
 from dataclasses import dataclass, field
 
-from pods.choices import PermissionLevel
+from core.permissions import PermissionLevel
 from pods.models import Pod, PodPermission
 
 LEVEL_GROUPS = {

@@ -42,7 +42,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     # First, so its templates (the admin login page with the OIDC button) override the admin's.
-    "pods",
+    "tenancy",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,14 +52,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # The project's own apps, lowest layer first (docs/architecture.md).
+    "core",
     "templates_catalog",
+    "pods",
     "workers",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "pods_project.middleware.CollapseSlashesMiddleware",
+    "core.middleware.CollapseSlashesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pods.identity.admin_login.oidc_context",
+                "tenancy.identity.admin_login.oidc_context",
             ],
         },
     },
@@ -174,7 +177,7 @@ if OIDC_ENABLED:
     LOGIN_REDIRECT_URL = "/admin/"
     LOGOUT_REDIRECT_URL = "/admin/"
 AUTHENTICATION_BACKENDS = (
-    ["pods.identity.admin_login.StaffOIDCBackend"] if OIDC_ENABLED else []
+    ["tenancy.identity.admin_login.StaffOIDCBackend"] if OIDC_ENABLED else []
 ) + ["django.contrib.auth.backends.ModelBackend"]
 
 # --- Kubernetes ----------------------------------------------------------------------------------
@@ -241,13 +244,13 @@ PODS_PUBLIC_URL = env.str("PODS_PUBLIC_URL", default="http://localhost:8000")
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["pods_project.envelope.EnvelopeRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.envelope.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "pods_project.envelope.exception_handler",
+    "EXCEPTION_HANDLER": "core.envelope.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "pods.identity.tapis.TapisTokenAuthentication",
-        "pods.identity.oidc.OIDCBearerAuthentication",
+        "tenancy.identity.tapis.TapisTokenAuthentication",
+        "tenancy.identity.oidc.OIDCBearerAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
@@ -262,7 +265,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": PODS_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["pods_project.schema.drop_alias_paths"],
+    "PREPROCESSING_HOOKS": ["core.schema.drop_alias_paths"],
 }
 
 # --- Pods -------------------------------------------------------------------------------------

@@ -7,15 +7,21 @@ import json
 
 from django import forms
 from django.contrib import admin
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from pods.choices import PermissionLevel
-from pods.identity import Principal
-from pods.images import image_name, is_valid_reference
+from core.errors import InvalidInput
+from core.permissions import PermissionLevel
+from podspec.images import image_name, is_valid_reference
+from podspec.references import check_tag
 from templates_catalog.api.serializers import TemplatePodDefinitionSerializer
-from templates_catalog.models import Image, Template, TemplatePermission, TemplateTag, is_sharing_entry
-from templates_catalog.references import check_tag
+from templates_catalog.models import (
+    Image,
+    Template,
+    TemplatePermission,
+    TemplateTag,
+    is_sharing_entry,
+)
 from templates_catalog.services.tags import prepared_definition, template_tag_publish
+from tenancy.identity import Principal
 
 
 def _admin_actor(request) -> str:
@@ -144,8 +150,8 @@ class TemplateTagForm(forms.ModelForm):
             try:
                 prepared_definition(template=template, pod_definition=definition,
                                     principal=_acting_principal(template, self.request))
-            except ApiValidationError as exc:
-                raise forms.ValidationError(list(_flat_errors(exc.detail))) from None
+            except InvalidInput as exc:
+                raise forms.ValidationError(list(_flat_errors(exc.errors))) from None
         return data
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
 
 import kubesim
 from workers.kube import client as kube_client
-from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_queue, tmp_
 @pytest.fixture
 def make_tenant(db):
     """Create a tenant with a generated signing key: ``make_tenant("acme", admins=["boss"])``."""
-    from pods.tenants import tenant_create
+    from tenancy.services import tenant_create
 
     def _make(tenant_id="dev", **kwargs):
         kwargs.setdefault("pod_domain", f"{tenant_id}.example.org" if tenant_id != "dev" else "localhost")
@@ -123,7 +123,7 @@ def other_tenant(make_tenant):
 @pytest.fixture
 def token_for(tenant):
     """``token_for("alice")`` → a valid X-Tapis-Token for alice in ``tenant`` (or another tenant)."""
-    from pods.tenants import dev_token
+    from tenancy.services import dev_token
 
     def _token(username, in_tenant=None, ttl=3600):
         return dev_token(tenant=in_tenant or tenant, username=username, ttl=ttl)
@@ -134,7 +134,7 @@ def token_for(tenant):
 @pytest.fixture
 def principal_for(tenant):
     """``principal_for("alice")`` → a Principal in ``tenant`` (or another), as the auth layer builds."""
-    from pods.identity import Principal
+    from tenancy.identity import Principal
 
     def _principal(username, in_tenant=None, admin_mode=False):
         t = in_tenant or tenant

@@ -27,8 +27,8 @@ def _keep_test_connection():
 
 @pytest.fixture
 def fuzz_headers(tenant, token_for, _keep_test_connection):
-    from pods.identity import Principal
     from pods.services.pods import pod_create
+    from tenancy.identity import Principal
 
     # A real object, so id-bearing paths sometimes reach a visible pod.
     pod_create(principal=Principal(tenant=tenant, username="alice"), data={"pod_id": "fuzzpod", "image": "kubesim/web:1"})

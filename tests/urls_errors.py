@@ -14,5 +14,5 @@ class ExplodingView(APIView):
 
 
 urlpatterns = [path("v3/pods/explode", ExplodingView.as_view()), *project_urlpatterns]
-handler404 = "pods_project.views.not_found"
-handler500 = "pods_project.views.server_error"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -20,4 +20,4 @@ class WhoAmIView(APIView):
 
 
 urlpatterns = [path("v3/pods/whoami", WhoAmIView.as_view()), *project_urlpatterns]
-handler404 = "pods_project.views.not_found"
+handler404 = "core.views.not_found"

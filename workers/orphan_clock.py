@@ -5,7 +5,6 @@ import redis
 from django.conf import settings
 
 
-
 def observe(candidates: dict, now: datetime) -> dict:
     """Record ``now`` for new candidates, forget ones no longer orphaned; returns first-seen times.
 

@@ -19,8 +19,13 @@ from pods.lifecycle import request_status, transition, wake_reconciler
 from pods.models import Pod
 from workers.kube import api as kube
 from workers.kube.errors import AlreadyExists, PermanentKubeError, TransientKubeError
-from workers.kube.manifests import (LABEL_INSTANCE, LABEL_POD_UID, file_configmaps, pod_manifest,
-                                   service_manifest)
+from workers.kube.manifests import (
+    LABEL_INSTANCE,
+    LABEL_POD_UID,
+    file_configmaps,
+    pod_manifest,
+    service_manifest,
+)
 from workers.spec import pod_spec_for
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
-from pods.models import Pod, Tenant, k8s_name
+from pods.models import Pod, k8s_name
+from tenancy.models import Tenant
 from workers import cluster_health, orphan_clock
 from workers.kube import api as kube
 from workers.kube.errors import KubeError

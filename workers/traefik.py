@@ -11,7 +11,8 @@ Traefik's HTTP provider polls it. Per networking entry:
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
-from pods.choices import PermissionLevel, PodStatus
+from core.permissions import PermissionLevel
+from pods.choices import PodStatus
 from pods.models import Pod, PodPermission
 
 

@@ -7,7 +7,7 @@ effective level on a *visible* pod (the ``level`` annotation from
 """
 from rest_framework.permissions import BasePermission
 
-from pods.choices import PermissionLevel
+from core.permissions import PermissionLevel
 
 
 class ObjectLevelPermission(BasePermission):

@@ -1,15 +1,15 @@
 """``GET /v3/pods/{pod_id_net}/auth``: Traefik's forwardAuth endpoint for ``tapis_auth`` entries."""
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pods.api import schema  # noqa: F401 - registers the auth schemes
-from pods.identity.oidc import OIDCBearerAuthentication
-from pods.identity.tapis import TapisTokenAuthentication
+from core.envelope import Envelope
 from pods.models import Pod
 from pods.proxy_auth import decide, split_pod_id_net
-from pods_project.envelope import Envelope
+from tenancy.identity.oidc import OIDCBearerAuthentication
+from tenancy.identity.tapis import TapisTokenAuthentication
 
 
 class TapisCookieAuthentication(TapisTokenAuthentication):
@@ -21,6 +21,15 @@ class TapisCookieAuthentication(TapisTokenAuthentication):
             return None
         request.META["HTTP_X_TAPIS_TOKEN"] = token
         return super().authenticate(request)
+
+
+class TapisCookieScheme(OpenApiAuthenticationExtension):
+    target_class = "pods.api.proxy_auth.TapisCookieAuthentication"
+    name = "TapisCookie"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "X-Tapis-Token",
+                "description": "A Tapis JWT held by the browser for a pod's domain (pod_auth only)."}
 
 
 class PodProxyAuthView(APIView):

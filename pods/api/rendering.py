@@ -3,12 +3,11 @@
 Only the fields of ``PodResponseModel`` appear (no tenant, k8_name, permissions, logs, action
 logs, credentials, health). Datetimes are naive UTC ISO-8601 without ``Z``, as upstream sends.
 """
-from datetime import UTC, datetime
-
 import orjson
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from core.datetimes import wire_datetime
 from pods.models import Pod
 
 # Columns the rendering reads: lists load only these, as plain rows.
@@ -41,15 +40,6 @@ def display_rows(queryset) -> list[dict]:
             item[name] = None if text is None else orjson.loads(text)
         result.append(item)
     return result
-
-
-def wire_datetime(value: datetime | None) -> str | None:
-    """``2025-05-15T00:28:39.897690``: UTC, naive, no ``Z``."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat()
 
 
 def _redact_mounts(mounts: dict) -> dict:

@@ -8,21 +8,27 @@ from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
+from core.envelope import ok
+from core.fields import QueryFlag
+from core.permissions import PermissionsResponseSerializer
 from pods import services
 from pods.choices import RESTART_FIELDS
 from pods.derive import derived_spec, ensure_credentials
 from pods.models import Pod, PodEvent, PodLogRun, PodPermission
-from pods_project.envelope import ok
 from templates_catalog.api.rendering import render_tag
 from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
-from . import schema  # noqa: F401  (registers the auth schemes)
-from .fields import QueryFlag
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
 from .rendering import display_rows, render_action_logs, render_log_run, render_pod
-from .serializers import (CredentialsResponseSerializer, LogsResponseSerializer, NewPodSerializer,
-                          NewTemplateTagFromPodSerializer, PermissionsResponseSerializer,
-                          PodResponseSerializer, SetPermissionSerializer, UpdatePodSerializer)
+from .serializers import (
+    CredentialsResponseSerializer,
+    LogsResponseSerializer,
+    NewPodSerializer,
+    NewTemplateTagFromPodSerializer,
+    PodResponseSerializer,
+    SetPermissionSerializer,
+    UpdatePodSerializer,
+)
 
 UPDATE_NOTE = ["Pod will require restart when updating command, environment_variables,",
                "status_requested, volume_mounts, networking, or resources."]

@@ -3,10 +3,9 @@ from .credentials import PodCredentials
 from .events import PodEvent, PodEventKind
 from .logs import PodLogRun
 from .permissions import PodPermission
-from .pods import Pod, PodQuerySet, k8s_name, pod_url
-from .tenants import Tenant, TenantKey
+from .pods import Pod, PodQuerySet, k8s_name
 
 __all__ = [
     "Pod", "PodCredentials", "PodEvent", "PodEventKind", "PodLogRun", "PodPermission",
-    "PodQuerySet", "Tenant", "TenantKey", "k8s_name", "pod_url",
+    "PodQuerySet", "k8s_name",
 ]

@@ -9,7 +9,7 @@ import string
 
 from django.db import models
 
-from pods import crypto
+from tenancy import crypto
 
 ADMIN_USERNAME = "podsservice"
 PASSWORD_LENGTH = 30

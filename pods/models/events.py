@@ -23,7 +23,7 @@ class PodEvent(models.Model):
     pod = models.ForeignKey("pods.Pod", on_delete=models.SET_NULL, null=True, blank=True,
                             related_name="events")
     pod_uid = models.UUIDField(db_index=True)
-    tenant = models.ForeignKey("pods.Tenant", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
     pod_name = models.CharField(max_length=64, help_text="The pod's pod_id (kept after deletion).")
     created_at = models.DateTimeField(default=timezone.now)
     actor = models.CharField(max_length=200)

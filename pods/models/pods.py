@@ -11,16 +11,13 @@ from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pods.choices import PermissionLevel, PodStatus, RequestedStatus
-
-from .tenants import Tenant
+from core.permissions import PermissionLevel
+from pods.choices import PodStatus, RequestedStatus
+from podspec.networking import default_networking
+from tenancy.models import Tenant
 
 K8S_NAME_MAX = 63
 DEFAULT_TIME_TO_STOP = 43200  # 12 hours, as upstream
-
-
-def default_networking():
-    return {"default": {"protocol": "http", "port": 5000}}
 
 
 class PodQuerySet(models.QuerySet):
@@ -146,9 +143,3 @@ def k8s_name(site_id: str, tenant_id: str, pod_id: str) -> str:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
     return f"{full[:K8S_NAME_MAX - 9].rstrip('-')}-{digest}"
-
-
-def pod_url(pod_id: str, key: str, pod_domain: str) -> str:
-    """``{pod_id}.pods.{domain}`` for the ``default`` entry, ``{pod_id}-{key}.pods.{domain}`` else."""
-    host = pod_id if key == "default" else f"{pod_id}-{key}"
-    return f"{host}.pods.{pod_domain}"

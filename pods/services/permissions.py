@@ -6,8 +6,8 @@ is READ at most. Changes to one pod's permissions are serialised by locking the 
 """
 from django.db import transaction
 
-from pods.choices import PermissionLevel
-from pods.errors import BadRequest, Forbidden
+from core.errors import BadRequest, Forbidden
+from core.permissions import PermissionLevel
 from pods.models import Pod, PodEvent, PodEventKind, PodPermission
 
 from .pods import actor_of

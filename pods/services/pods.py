@@ -11,17 +11,26 @@ from django.db.models import Count, IntegerField, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from pods import images
-from pods.choices import RESTART_FIELDS, PermissionLevel, PodStatus, RequestedStatus
-from pods.errors import Conflict, QuotaExceeded
-from pods.lifecycle import remove_objects_of_deleted_pod, request_status, transition, wake_reconciler
-from pods.models import (Pod, PodCredentials, PodEvent, PodEventKind, PodPermission, Tenant)
-from pods.models.pods import DEFAULT_TIME_TO_STOP, default_networking
+from core.errors import Conflict, InvalidInput, QuotaExceeded
+from core.permissions import PermissionLevel
+from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
 from pods.derive import ledger_after, materialise
-from pods.spec import normalise_networking, normalise_resources, normalise_volume_mounts
-from templates_catalog.merge import MERGED_FIELDS
+from pods.lifecycle import (
+    remove_objects_of_deleted_pod,
+    request_status,
+    transition,
+    wake_reconciler,
+)
+from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission
+from pods.models.pods import DEFAULT_TIME_TO_STOP
+from podspec import images
+from podspec.merge import MERGED_FIELDS
+from podspec.mounts import normalise_volume_mounts
+from podspec.networking import default_networking, normalise_networking
+from podspec.resources import normalise_resources
+from templates_catalog.models import image_allowed
+from tenancy.models import Tenant
 
 from .templated import newest_like, template_version_for
 
@@ -37,9 +46,9 @@ def actor_of(principal) -> str:
 
 def _check_image(tenant, image: str) -> None:
     if not images.is_valid_reference(image):
-        raise ValidationError({"image": [f"{image!r} is not a valid image reference."]})
-    if not images.image_allowed(tenant, image):
-        raise ValidationError({"image": [
+        raise InvalidInput({"image": [f"{image!r} is not a valid image reference."]})
+    if not image_allowed(tenant, image):
+        raise InvalidInput({"image": [
             f"Image {images.image_name(image)!r} is not on this site's allow-list of images."]})
 
 
@@ -118,7 +127,7 @@ def pod_create(*, principal, data: dict) -> Pod:
     if version is not None:
         materialise(pod)  # the template's values where the user set none
         if not pod.image:
-            raise ValidationError({"image": [f"This field is required: template '{version.reference}' "
+            raise InvalidInput({"image": [f"This field is required: template '{version.reference}' "
                                              "sets no image."]})
     _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"])
     try:
@@ -187,7 +196,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     if "image" in data and "image" in changes:
         _check_image(tenant, changes["image"])
     if current.template_tag_id is not None and not current.image:
-        raise ValidationError({"image": ["This field is required: the template sets no image."]})
+        raise InvalidInput({"image": ["This field is required: the template sets no image."]})
     if "resources" in changes:
         old, new = before["resources"] or {}, changes["resources"]
         if new["cpu_limit"] > old.get("cpu_limit", 0) or new["mem_limit"] > old.get("mem_limit", 0):

@@ -1,18 +1,24 @@
 """Pods and templates: resolving a pod's template, moving it to a newer version, and publishing a
 pod's own settings as a template version (``save_pod_as_template_tag``)."""
-from rest_framework.exceptions import ValidationError
 
-from pods.choices import PermissionLevel
+from core.errors import Forbidden, InvalidInput
+from core.permissions import PermissionLevel
 from pods.derive import DICT_FIELDS
-from pods.errors import Forbidden
 from pods.models import Pod
-from pods.spec import NETWORKING_DEFAULTS
+from podspec.merge import MERGED_FIELDS
+from podspec.networking import NETWORKING_DEFAULTS
+from podspec.references import TagAddress, parse_template_reference
 from templates_catalog.api.serializers import TemplatePodDefinitionSerializer
-from templates_catalog.merge import MERGED_FIELDS
 from templates_catalog.models import TemplateTag
-from templates_catalog.references import TagAddress, parse_template_reference
-from templates_catalog.services import (TemplateLoop, UnknownReference, tag_chain, template_for,
-                                        template_tag_publish, version_for, versions_at)
+from templates_catalog.services import (
+    TemplateLoop,
+    UnknownReference,
+    tag_chain,
+    template_for,
+    template_tag_publish,
+    version_for,
+    versions_at,
+)
 
 
 def template_version_for(*, principal, reference: str) -> TemplateTag | None:
@@ -26,7 +32,7 @@ def template_version_for(*, principal, reference: str) -> TemplateTag | None:
         version = version_for(principal=principal, reference=parse_template_reference(reference))
         tag_chain(version)
     except (UnknownReference, TemplateLoop, ValueError) as exc:
-        raise ValidationError({"template": [str(exc)]}) from None
+        raise InvalidInput({"template": [str(exc)]}) from None
     return version
 
 
@@ -76,7 +82,7 @@ def pod_save_as_template_tag(*, pod: Pod, principal, data: dict) -> TemplateTag:
         raise Forbidden(f"Cannot add a version to template '{template.template_id}': {reason}.")
     serializer = TemplatePodDefinitionSerializer(data=definition_from_pod(pod))
     if not serializer.is_valid():
-        raise ValidationError({"pod_definition": serializer.errors})
+        raise InvalidInput({"pod_definition": serializer.errors})
     return template_tag_publish(template=template, added_by=principal.username, principal=principal,
                                 pod_definition=serializer.validated_data, commit_message=data["commit_message"],
                                 tag=data.get("tag", "latest"),

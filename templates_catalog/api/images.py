@@ -10,15 +10,18 @@ from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from pods.api import schema  # noqa: F401  (registers the auth schemes)
-from pods.api.fields import QueryFlag
-from pods_project.envelope import ok
+from core.envelope import ok
+from core.fields import QueryFlag
 from templates_catalog import services
 from templates_catalog.models import Image
 
 from .permissions import IsTenantAdmin
 from .rendering import render_image
-from .serializers import ImageResponseSerializer, NewImageSerializer, UpdateImageSerializer
+from .serializers import (
+    ImageResponseSerializer,
+    NewImageSerializer,
+    UpdateImageSerializer,
+)
 
 IMAGE_ID = OpenApiParameter("image_id", OpenApiTypes.STR, OpenApiParameter.PATH,
                             description="Image name, slashes included (e.g. jupyter/base-notebook); "
@@ -80,7 +83,7 @@ class ImageViewSet(viewsets.GenericViewSet):
     @extend_schema(operation_id="get_image", parameters=[IMAGE_ID], responses=ImageResponseSerializer)
     def retrieve(self, request, image_id=None):
         image = self.get_object()
-        allowed = services.image_allowed(tenant=request.user.tenant, image_id=image.image)
+        allowed = services.image_allowed(request.user.tenant, image.image)
         return ok(render_image(image), "Image retrieved successfully.", {"allowed_for_your_tenant": allowed})
 
     @extend_schema(operation_id="update_image", parameters=[IMAGE_ID], request=UpdateImageSerializer,

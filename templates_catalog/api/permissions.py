@@ -7,8 +7,7 @@ template with what the endpoint needs: too low is a 403.
 """
 from rest_framework.permissions import BasePermission
 
-from pods.api.permissions import ObjectLevelPermission
-from pods.choices import PermissionLevel
+from core.permissions import ObjectLevelPermission, PermissionLevel
 
 
 class TemplateLevelPermission(ObjectLevelPermission):

@@ -4,7 +4,7 @@ Like upstream's ``display()``: no tenant, no permissions; naive-UTC datetimes wi
 Images also carry ``managed_by`` (``"site"`` or the managing tenant's id), which tells a tenant
 admin which entries they may change.
 """
-from pods.api.rendering import wire_datetime
+from core.datetimes import wire_datetime
 
 
 def render_template(template) -> dict:

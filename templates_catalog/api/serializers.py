@@ -8,15 +8,16 @@ import re
 
 from rest_framework import serializers
 
-from pods.api.fields import StrictCharField, StrictSerializer, string_list
-from pods.api.serializers import PodSpecSerializer
-from pods.choices import PermissionLevel
-from pods.images import is_valid_reference
-from pods.models import Tenant
-from pods.spec import normalise_volume_mounts
+from core.errors import InvalidInput
+from core.fields import StrictCharField, StrictSerializer, string_list
+from core.permissions import PermissionLevel
+from podspec.images import is_valid_reference
+from podspec.mounts import normalise_volume_mounts
+from podspec.references import DEFAULT_TAG, check_tag, check_template_id
+from podspec.serializers import PodSpecSerializer
 from templates_catalog.models import TEMPLATE_LEVELS
 from templates_catalog.models.permissions import TEMPLATE_GRANTEE_VALIDATOR
-from templates_catalog.references import DEFAULT_TAG, check_tag, check_template_id
+from tenancy.models import Tenant
 
 IMAGE_TENANT_RE = re.compile(r"^(\*\*?|-?[a-z][a-z0-9]{1,63})$")
 
@@ -58,8 +59,6 @@ class TemplatePodDefinitionSerializer(PodSpecSerializer):
     """tapipy's ``TemplateTagPodDefinition``: pod fields, all optional; ``template`` builds on
     another template (``id[:tag[@timestamp]]``, pinned to the exact version when published)."""
 
-    status_requested = None
-
     def validate_image(self, value):
         if value and not is_valid_reference(value):
             raise serializers.ValidationError(f"{value!r} is not a valid image reference.")
@@ -73,8 +72,8 @@ class TemplatePodDefinitionSerializer(PodSpecSerializer):
     def validate_volume_mounts(self, value):
         try:
             return normalise_volume_mounts(value)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(exc.detail["volume_mounts"]) from None
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.under("volume_mounts")) from None
 
     def validate_resources(self, value):
         for kind in ("cpu", "mem"):

@@ -3,24 +3,33 @@
 Thin by design: find the template as the caller sees it (invisible → 404), check the level (too
 low → 403), call one service function, render. Messages follow upstream's.
 """
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from pods.api import schema  # noqa: F401  (registers the auth schemes)
-from pods.api.fields import QueryFlag
-from pods.api.serializers import PermissionsResponseSerializer
-from pods_project.envelope import ok
+from core.envelope import ok
+from core.fields import QueryFlag
+from core.permissions import PermissionsResponseSerializer
+from podspec.references import parse_tag_address
 from templates_catalog import services
 from templates_catalog.models import Template, TemplateTag
-from templates_catalog.references import parse_tag_address
 
 from .permissions import CanAdminTemplate, CanReadTemplate, CanUseTemplate
 from .rendering import render_tag, render_template
-from .serializers import (NewTemplateSerializer, NewTemplateTagSerializer, TemplateResponseSerializer,
-                          TemplateSetPermissionSerializer, TemplateTagResponseSerializer,
-                          UpdateTemplateSerializer)
+from .serializers import (
+    NewTemplateSerializer,
+    NewTemplateTagSerializer,
+    TemplateResponseSerializer,
+    TemplateSetPermissionSerializer,
+    TemplateTagResponseSerializer,
+    UpdateTemplateSerializer,
+)
 
 FULL = OpenApiParameter("full", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
                         description="Include each version's pod_definition (default true).")

@@ -12,9 +12,15 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
-from pods.choices import PermissionLevel
+from core.permissions import PermissionLevel
 from templates_catalog.api.serializers import TemplatePodDefinitionSerializer
-from templates_catalog.models import SITE_WIDE, Image, Template, TemplatePermission, TemplateTag
+from templates_catalog.models import (
+    SITE_WIDE,
+    Image,
+    Template,
+    TemplatePermission,
+    TemplateTag,
+)
 from templates_catalog.services.tags import template_tag_publish
 
 from .definitions import CATALOG, CATALOG_USER

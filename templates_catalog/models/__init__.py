@@ -1,12 +1,20 @@
 """Models of the templates catalog, one module per resource."""
-from .images import Image, ImageQuerySet, image_allowed_for, managed_verdict
+from .images import Image, ImageQuerySet, image_allowed, managed_verdict
 from .permissions import TemplatePermission
 from .tags import TIMESTAMP_FORMAT, TemplateTag
-from .templates import (RESERVED_TEMPLATE_IDS, SITE_WIDE, TEMPLATE_ID_RE, TEMPLATE_LEVELS, Template,
-                        TemplateQuerySet, is_sharing_entry, tenant_entry)
+from .templates import (
+                        RESERVED_TEMPLATE_IDS,
+                        SITE_WIDE,
+                        TEMPLATE_ID_RE,
+                        TEMPLATE_LEVELS,
+                        Template,
+                        TemplateQuerySet,
+                        is_sharing_entry,
+                        tenant_entry,
+)
 
 __all__ = [
     "Image", "ImageQuerySet", "RESERVED_TEMPLATE_IDS", "SITE_WIDE", "TEMPLATE_ID_RE", "TEMPLATE_LEVELS",
     "TIMESTAMP_FORMAT", "Template", "TemplatePermission", "TemplateQuerySet", "TemplateTag",
-    "image_allowed_for", "is_sharing_entry", "managed_verdict", "tenant_entry",
+    "image_allowed", "is_sharing_entry", "managed_verdict", "tenant_entry",
 ]

@@ -13,10 +13,15 @@ A tenant may run an image when some entry for the name admits it and no entry *o
 the site* denies it: another tenant's ``-x`` only narrows that tenant's own entry, while a
 tenant's own ``-<self>`` entry opts it out of an image other entries offer.
 """
+from fnmatch import fnmatchcase
+
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from podspec.images import image_name
 
 ALL_TENANTS = "**"
 SITE_TENANTS = "*"
@@ -42,7 +47,7 @@ class ImageQuerySet(models.QuerySet):
 
 
 class Image(models.Model):
-    tenant = models.ForeignKey("pods.Tenant", on_delete=models.CASCADE, null=True, blank=True,
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, null=True, blank=True,
                                related_name="images",
                                help_text="Tenant whose admin manages this entry; empty for site entries.")
     image = models.CharField(max_length=256, help_text="Image name without tag, e.g. 'jupyter/base-notebook'.")
@@ -94,6 +99,17 @@ def managed_verdict(tenant, name: str) -> bool | None:
     return True if any(e.admits(tenant) for e in entries) else None
 
 
-def image_allowed_for(tenant, name: str) -> bool:
-    """Whether the managed list alone lets ``tenant`` run ``name``."""
-    return managed_verdict(tenant, name) is True
+def image_allowed(tenant, image: str) -> bool:
+    """Whether ``tenant`` may run ``image`` (any reference form): the one place that decides.
+
+    Two sources, as upstream (its managed list plus ``conf.image_allow_list``): the managed
+    entries above, and the site's static ``PODS_IMAGE_ALLOWLIST`` (fnmatch patterns over the
+    image *name*, for images a site always allows, e.g. the simulator's ``kubesim/*``). A deny
+    in the managed list (the tenant's own ``-<tenant>`` entry or the site's) wins over both.
+    Creating a pod and ``get_image``'s ``allowed_for_your_tenant`` both ask this function.
+    """
+    name = image_name(image)
+    verdict = managed_verdict(tenant, name)
+    if verdict is not None:
+        return verdict
+    return any(fnmatchcase(name, pattern) for pattern in settings.PODS_IMAGE_ALLOWLIST)

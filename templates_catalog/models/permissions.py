@@ -7,7 +7,7 @@ template.
 from django.core.validators import RegexValidator
 from django.db import models
 
-from pods.choices import PermissionLevel
+from core.permissions import ObjectPermission
 
 TEMPLATE_GRANTEE_VALIDATOR = RegexValidator(
     r"^(\*\*|tenant\.[a-z][a-z0-9]{1,63}|[a-zA-Z_][a-zA-Z0-9_.@-]*)$",
@@ -16,13 +16,10 @@ TEMPLATE_GRANTEE_VALIDATOR = RegexValidator(
 )
 
 
-class TemplatePermission(models.Model):
+class TemplatePermission(ObjectPermission):
     template = models.ForeignKey("templates_catalog.Template", on_delete=models.CASCADE,
                                  related_name="permissions")
     username = models.CharField(max_length=150, validators=[TEMPLATE_GRANTEE_VALIDATOR])
-    level = models.PositiveSmallIntegerField(choices=PermissionLevel.choices)
-    granted_by = models.CharField(max_length=150, blank=True)
-    granted_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["template_id", "-level", "username"]
@@ -30,10 +27,3 @@ class TemplatePermission(models.Model):
             models.UniqueConstraint(fields=["template", "username"], name="template_permission_unique_user"),
         ]
         indexes = [models.Index(fields=["username", "template"], name="template_perm_user_idx")]
-
-    def __str__(self):
-        return self.as_wire()
-
-    def as_wire(self) -> str:
-        """Upstream's ``"user:LEVEL"`` form."""
-        return f"{self.username}:{PermissionLevel(self.level).label}"

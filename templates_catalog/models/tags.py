@@ -9,7 +9,7 @@ from datetime import UTC
 
 from django.db import models
 
-TIMESTAMP_FORMAT = "%Y-%m-%d-%H:%M:%S"
+from podspec.references import TIMESTAMP_FORMAT
 
 
 class TemplateTag(models.Model):

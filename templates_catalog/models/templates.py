@@ -12,19 +12,27 @@ Tenancy (upstream keeps templates in one site-global table; here they belong to 
   lets every user of every tenant read it. The built-in catalog carries ``**:READ``.
 - Admin mode (``X-Pods-Admin: true``) makes a tenant admin ADMIN on every template of the tenant.
 """
-import re
-
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pods.choices import PermissionLevel
+from core.permissions import PermissionLevel
+from podspec.references import (  # noqa: F401  (re-exported)
+    RESERVED_TEMPLATE_IDS,
+    TEMPLATE_ID_RE,
+)
 
-TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]+$")
-# ``/pods/templates/tags`` lists every template with its tags, so no template may be named that.
-RESERVED_TEMPLATE_IDS = frozenset({"tags"})
 SITE_WIDE = "**"
 TENANT_PREFIX = "tenant."
 TEMPLATE_LEVELS = (PermissionLevel.READ, PermissionLevel.USER, PermissionLevel.ADMIN)
@@ -91,7 +99,7 @@ class TemplateQuerySet(models.QuerySet):
 
 
 class Template(models.Model):
-    tenant = models.ForeignKey("pods.Tenant", on_delete=models.PROTECT, null=True, blank=True,
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="templates",
                                help_text="Owning tenant; empty for the built-in catalog.")
     template_id = models.CharField(max_length=64)

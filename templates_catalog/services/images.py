@@ -5,11 +5,10 @@ catalog's images, entries made in the admin site) are read-only here. Names are 
 tag or digest (``neo4j:5`` → ``neo4j``), as upstream, with a notice when something was dropped.
 """
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import NotFound
 
-from pods.errors import Conflict, Forbidden
-from pods.images import image_name
-from templates_catalog.models import Image, image_allowed_for
+from core.errors import Conflict, Forbidden, NotFound
+from podspec.images import image_name
+from templates_catalog.models import Image, image_allowed  # noqa: F401  (re-exported)
 
 TAG_NOTICE = "Removed the tag from the image name: the allow-list matches image names, whatever the tag."
 
@@ -33,10 +32,6 @@ def image_for(*, tenant, image_id: str) -> Image:
     if image is None:
         raise NotFound(f"Image with id '{name}' not found.")
     return image
-
-
-def image_allowed(*, tenant, image_id: str) -> bool:
-    return image_allowed_for(tenant, normalised(image_id)[0])
 
 
 def _duplicate(name: str) -> Conflict:

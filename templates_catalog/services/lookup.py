@@ -1,8 +1,8 @@
 """Finding templates and versions the way a caller sees them, and walking a version's bases."""
-from rest_framework.exceptions import NotFound
 
+from core.errors import NotFound
+from podspec.references import TagAddress, TemplateReference
 from templates_catalog.models import Template, TemplateTag
-from templates_catalog.references import TagAddress, TemplateReference
 
 # A definition may build on a template that builds on another...; this many levels at most.
 MAX_CHAIN_DEPTH = 10

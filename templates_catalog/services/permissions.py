@@ -4,13 +4,12 @@ Sharing entries (``tenant.<id>`` and ``**``) are READ only and only tenant admin
 them. Changes to one template's permissions are serialised by locking the template row.
 """
 from django.db import transaction
-from rest_framework.exceptions import NotFound, ValidationError
 
-from pods.choices import PermissionLevel
-from pods.errors import BadRequest, Forbidden
-from pods.models import Tenant
+from core.errors import BadRequest, Forbidden, InvalidInput, NotFound
+from core.permissions import PermissionLevel
 from templates_catalog.models import Template, TemplatePermission, is_sharing_entry
 from templates_catalog.models.templates import TENANT_PREFIX
+from tenancy.models import Tenant
 
 LAST_ADMIN_MESSAGE = "Operation would leave the template with no ADMIN user. Rolling back."
 
@@ -42,11 +41,11 @@ def template_permission_set(*, template: Template, principal, username: str, lev
     if is_sharing_entry(username):
         _check_sharing_allowed(principal, username)
         if level != PermissionLevel.READ:
-            raise ValidationError({"level": [f"'{username}' can only be given READ (got "
+            raise InvalidInput({"level": [f"'{username}' can only be given READ (got "
                                              f"{PermissionLevel(level).label})."]})
         tenant_id = username[len(TENANT_PREFIX):] if username.startswith(TENANT_PREFIX) else None
         if tenant_id and not Tenant.objects.filter(tenant_id=tenant_id).exists():
-            raise ValidationError({"user": [f"There is no tenant '{tenant_id}'."]})
+            raise InvalidInput({"user": [f"There is no tenant '{tenant_id}'."]})
     TemplatePermission.objects.update_or_create(
         template=template, username=username, defaults={"level": level, "granted_by": principal.username})
     _check_admin_remains(template)

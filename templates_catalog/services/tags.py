@@ -3,26 +3,33 @@
 Publishing checks what a version will make pods run: a base template must be readable by the
 publisher and is pinned to its exact version; an image must be on the allow-list of the
 template's tenant (the built-in catalog: on the site's). Pods from the version are then allowed
-that image: the publisher vouched for it (see ``pods.images``).
+that image: the publisher vouched for it (see ``templates_catalog.services.images``).
 """
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
 
-from pods.errors import Conflict
-from pods.images import image_allowed, image_name
+from core.errors import Conflict, InvalidInput, NotFound
+from podspec.images import image_name
+from podspec.references import DEFAULT_TAG, TagAddress, parse_template_reference
 from templates_catalog.models import Image, Template, TemplateTag
-from templates_catalog.references import DEFAULT_TAG, TagAddress, parse_template_reference
+from templates_catalog.services.images import image_allowed
 
-from .lookup import TemplateLoop, UnknownReference, builtin_version_for, tag_chain, version_for, versions_at
+from .lookup import (
+    TemplateLoop,
+    UnknownReference,
+    builtin_version_for,
+    tag_chain,
+    version_for,
+    versions_at,
+)
 from .templates import describe_dependents
 
 
-def _definition_error(field: str, message: str) -> ValidationError:
-    return ValidationError({"pod_definition": {field: [message]}})
+def _definition_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput({"pod_definition": {field: [message]}})
 
 
 def _resolve_base(template: Template, text: str, principal) -> TemplateTag:

@@ -3,8 +3,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
-from pods.choices import PermissionLevel
-from pods.errors import Conflict
+from core.errors import Conflict
+from core.permissions import PermissionLevel
 from templates_catalog.models import Template, TemplatePermission
 
 EDITABLE_FIELDS = ("description", "metatags", "archive_message")

@@ -108,7 +108,7 @@ def tapis(stack, live_server, make_tenant):
     """tapipy for user alice of tenant dev, against the live server."""
     from tapipy.tapis import Tapis
 
-    from pods.tenants import dev_token
+    from tenancy.services import dev_token
 
     tenant = make_tenant("dev")
     return Tapis(base_url=live_server.url, tenant_id="dev", access_token=dev_token(tenant=tenant, username="alice"))

@@ -4,7 +4,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from pods_project.envelope import validation_payload
+from core.envelope import validation_payload
 
 ENVELOPE_KEYS = {"result", "status", "message", "version", "metadata"}
 

@@ -23,7 +23,7 @@ def test_healthcheck_503_when_redis_is_unreachable(client, db, settings):
 
 
 def test_healthcheck_503_when_database_is_unreachable(client, db, monkeypatch):
-    from pods_project import views
+    from workers import views
 
     def broken():
         raise OSError("connection refused")

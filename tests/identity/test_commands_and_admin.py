@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from pods.identity.keys import generate_rsa_keypair
-from pods.models import Tenant, TenantKey
+from tenancy.identity.keys import generate_rsa_keypair
+from tenancy.models import Tenant, TenantKey
 
 
 def run(*args):
@@ -120,7 +120,7 @@ def test_admin_login_page_has_no_oidc_button_without_config(client, db):
 
 
 def test_staff_oidc_backend_matches_existing_staff_by_username_only(db, settings):
-    from pods.identity.admin_login import StaffOIDCBackend
+    from tenancy.identity.admin_login import StaffOIDCBackend
 
     settings.OIDC_USERNAME_CLAIM = "preferred_username"
     User = get_user_model()

@@ -6,8 +6,8 @@ import pytest
 import requests
 from oidc_provider_mock import User, run_server_in_thread
 
-from pods.identity.keys import generate_rsa_keypair
-from pods.identity.oidc import forget_jwks_clients
+from tenancy.identity.keys import generate_rsa_keypair
+from tenancy.identity.oidc import forget_jwks_clients
 
 CLIENT_ID = "pods-service"
 REDIRECT = "http://127.0.0.1:9/callback"

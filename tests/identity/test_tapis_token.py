@@ -6,8 +6,8 @@ import time
 import jwt
 import pytest
 
-from pods.identity.keys import generate_rsa_keypair, sign_rs256, tapis_claims
-from pods.tenants import tenant_key_add
+from tenancy.identity.keys import generate_rsa_keypair, sign_rs256, tapis_claims
+from tenancy.services import tenant_key_add
 
 
 def _b64(data: dict) -> str:
@@ -161,7 +161,7 @@ def test_admin_mode_refused_for_others_with_403(whoami, tenant, token_for):
 def test_tapipy_accepts_dev_token_against_live_server(live_server, transactional_db, make_tenant):
     from tapipy.tapis import Tapis
 
-    from pods.tenants import dev_token
+    from tenancy.services import dev_token
 
     tenant = make_tenant("dev")
     t = Tapis(base_url=live_server.url, tenant_id="dev", access_token=dev_token(tenant=tenant, username="alice"))

@@ -5,7 +5,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from pods.identity.keys import generate_rsa_keypair
+from tenancy.identity.keys import generate_rsa_keypair
 
 _KEY_POOL = []
 
@@ -20,7 +20,7 @@ def _fast_tenant_keys(monkeypatch):
     """Speed only: most of a pods test's time went to making a 2048-bit RSA key per tenant and
     re-parsing it for every token. Tenants here take keys from a small pool (still distinct
     within a test) and signing reuses the parsed key; tokens and verification are unchanged."""
-    import pods.tenants
+    import tenancy.services
 
     handed_out = iter(range(100))
 
@@ -34,8 +34,8 @@ def _fast_tenant_keys(monkeypatch):
         return jwt.encode(claims, _private_key(private_pem), algorithm="RS256",
                           headers={"kid": kid} if kid else None)
 
-    monkeypatch.setattr(pods.tenants, "generate_rsa_keypair", pooled_keypair)
-    monkeypatch.setattr(pods.tenants, "sign_rs256", sign)
+    monkeypatch.setattr(tenancy.services, "generate_rsa_keypair", pooled_keypair)
+    monkeypatch.setattr(tenancy.services, "sign_rs256", sign)
 
 
 @pytest.fixture

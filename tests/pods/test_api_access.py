@@ -2,7 +2,7 @@
 200 when allowed — for every pod endpoint. Admin mode sees the whole tenant."""
 import pytest
 
-from pods.choices import PermissionLevel as L
+from core.permissions import PermissionLevel as L
 from pods.models import Pod, PodPermission
 
 # name, method, path after /v3/pods/mypod, body, level required

@@ -179,7 +179,7 @@ def test_ephemeral_mounts_are_stored_path_keyed_in_both_formats(tenant, alice):
 
 def test_legacy_name_keyed_mounts_are_converted_to_path_keyed(monkeypatch):
     """The conversion itself (volume types are refused at the API until volumes exist)."""
-    from pods import spec
+    from podspec import mounts as spec
 
     monkeypatch.setattr(spec, "VOLUMES_AVAILABLE", True)
     converted = spec.normalise_volume_mounts({

@@ -5,7 +5,13 @@ from django.test.utils import CaptureQueriesContext
 
 from pods import lifecycle
 from pods.choices import AT_REST, TRANSITIONS, PodStatus, RequestedStatus, sources_of
-from pods.lifecycle import Change, IllegalTransition, apply_transitions, transition, wake_reconciler
+from pods.lifecycle import (
+    Change,
+    IllegalTransition,
+    apply_transitions,
+    transition,
+    wake_reconciler,
+)
 from pods.models import Pod, PodEvent, PodEventKind
 
 S = PodStatus

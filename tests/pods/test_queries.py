@@ -4,9 +4,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pods.choices import PermissionLevel
+from core.permissions import PermissionLevel
 from pods.models import Pod, PodPermission
-from pods.models.pods import default_networking
+from podspec.networking import default_networking
 
 
 def seed(tenant, owner, n, start=0):

@@ -1,6 +1,11 @@
 """The official client, unchanged, drives all 14 pod operations against a live server."""
 import pytest
-from tapipy.errors import BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError
+from tapipy.errors import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from tapipy.tapis import Tapis
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,6 @@
 """Fixtures for the templates catalog: principals, templates and versions made through services."""
 import pytest
 
-
 HAPPY = "kubesim/happy"
 
 

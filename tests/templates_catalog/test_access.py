@@ -2,7 +2,7 @@
 low a level, 200 when allowed — for every template endpoint, under /v3/pods and /pods."""
 import pytest
 
-from pods.choices import PermissionLevel as L
+from core.permissions import PermissionLevel as L
 from templates_catalog.models import Template, TemplatePermission
 
 TAG_BODY = {"pod_definition": {"image": "kubesim/happy"}, "commit_message": "second"}

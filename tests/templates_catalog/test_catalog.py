@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from pods.images import image_name
+from podspec.images import image_name
 from templates_catalog.catalog.definitions import CATALOG, JUPYTERLAB, NEO4J, POSTGRES
 from templates_catalog.catalog.install import catalog_install
 from templates_catalog.models import Image, Template, TemplateTag

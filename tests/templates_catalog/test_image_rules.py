@@ -1,7 +1,7 @@
 """The allow-list rules, table-driven: which tenant may run an image given its entries."""
 import pytest
 
-from templates_catalog.models import Image, image_allowed_for
+from templates_catalog.models import Image, image_allowed
 
 # (case, entries as (owner, tenants), tenant asking, allowed?)
 # owners: None = site entry, "dev"/"other"/"far" = that tenant's entry. "far" is on another site.
@@ -36,14 +36,14 @@ def tenants(make_tenant):
 def test_allow_list_rules(tenants, case, entries, asking, allowed):
     for owner, listed in entries:
         Image.objects.create(tenant=tenants[owner] if owner else None, image="lab/tool", tenants=listed)
-    assert image_allowed_for(tenants[asking], "lab/tool") is allowed
+    assert image_allowed(tenants[asking], "lab/tool") is allowed
 
 
 def test_rules_are_per_image_name(tenants):
     Image.objects.create(tenant=None, image="lab/tool", tenants=["**"])
-    assert image_allowed_for(tenants["dev"], "lab/tool")
-    assert not image_allowed_for(tenants["dev"], "lab/other")
-    assert not image_allowed_for(tenants["dev"], "lab")
+    assert image_allowed(tenants["dev"], "lab/tool")
+    assert not image_allowed(tenants["dev"], "lab/other")
+    assert not image_allowed(tenants["dev"], "lab")
 
 
 VISIBILITY = [

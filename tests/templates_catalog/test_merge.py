@@ -1,7 +1,7 @@
 """The derivation rules (§4.4), table-driven: what a pod ends up with from its templates."""
 import pytest
 
-from templates_catalog.merge import derive, merge_templates
+from podspec.merge import derive, merge_templates
 
 DEFAULT_NET = {"default": {"protocol": "http", "port": 5000}}
 DEFAULT_RES = {"cpu_request": 250, "cpu_limit": 2000, "mem_request": 256, "mem_limit": 3072, "gpus": 0}

@@ -2,7 +2,7 @@
 rules, deriving, updating, moving to the newest version, and what protects versions in use."""
 import pytest
 
-from pods.choices import PermissionLevel as L
+from core.permissions import PermissionLevel as L
 from pods.models import Pod, PodPermission
 from templates_catalog.models import Image, TemplatePermission, TemplateTag
 

@@ -6,7 +6,6 @@ worker's real code driving kubesim through the real kubernetes client:
 import pytest
 import requests
 
-
 pytestmark = pytest.mark.e2e
 
 
@@ -14,8 +13,8 @@ pytestmark = pytest.mark.e2e
 def users(live_server, transactional_db, make_tenant, sim):
     from tapipy.tapis import Tapis
 
-    from pods.tenants import dev_token
     from templates_catalog.catalog.install import catalog_install
+    from tenancy.services import dev_token
 
     tenant = make_tenant("dev")
     catalog_install()

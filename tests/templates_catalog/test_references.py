@@ -3,8 +3,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from templates_catalog.references import (TagAddress, legacy_template_id, parse_tag_address,
-                                          parse_template_reference)
+from podspec.references import (
+    TagAddress,
+    legacy_template_id,
+    parse_tag_address,
+    parse_template_reference,
+)
 
 STAMP = datetime(2025, 5, 15, 0, 28, 39, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from pods.choices import PermissionLevel as L
+from core.permissions import PermissionLevel as L
 from templates_catalog.models import Image, TemplatePermission, TemplateTag
 
 from .conftest import assert_400_naming

@@ -19,7 +19,7 @@ def live(live_server, transactional_db, make_tenant):
 def tapis_for(live):
     from tapipy.tapis import Tapis
 
-    from pods.tenants import dev_token
+    from tenancy.services import dev_token
 
     live_server, tenant, _ = live
 
@@ -33,7 +33,7 @@ def tapis_for(live):
 
 def raw(live, method, path, username, json=None, tenant=None):
     """Operations tapipy 25.4.0 does not have (update_image, delete_template_tag)."""
-    from pods.tenants import dev_token
+    from tenancy.services import dev_token
 
     live_server, dev, _ = live
     token = dev_token(tenant=tenant or dev, username=username)

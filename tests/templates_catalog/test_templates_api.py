@@ -1,7 +1,7 @@
 """Templates: create, list (with sharing and tenancy), update, delete, list with tags."""
 import pytest
 
-from pods.choices import PermissionLevel as L
+from core.permissions import PermissionLevel as L
 from templates_catalog.models import Template, TemplatePermission, TemplateTag
 
 from .conftest import assert_400_naming

@@ -1,7 +1,7 @@
 """Fixtures for the worker tests (kubesim itself: ``sim`` and ``core`` in tests/conftest.py)."""
 import pytest
 
-from pods.identity import Principal
+from tenancy.identity import Principal
 
 
 @pytest.fixture

@@ -2,8 +2,14 @@
 import kubernetes_validate
 import pytest
 
-from workers.kube.manifests import (LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_POD_UID, PodSpec, pod_manifest,
-                                    service_manifest)
+from workers.kube.manifests import (
+    LABEL_INSTANCE,
+    LABEL_MANAGED_BY,
+    LABEL_POD_UID,
+    PodSpec,
+    pod_manifest,
+    service_manifest,
+)
 
 K8S_VERSION = "1.28.0"
 

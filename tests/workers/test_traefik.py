@@ -44,7 +44,7 @@ def test_served_without_a_token_at_every_path(client, db, path):
 
 
 def test_cors_applies_only_once_someone_holds_approvedadmin(make_pod, client, django_assert_max_num_queries):
-    from pods.choices import PermissionLevel
+    from core.permissions import PermissionLevel
     from pods.models import PodPermission
 
     pod = make_pod(networking={"default": {"protocol": "http", "port": 5000,

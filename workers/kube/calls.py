@@ -11,10 +11,21 @@ import logging
 import urllib3
 from django.conf import settings
 from kubernetes.client.exceptions import ApiException
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
-from .errors import (AlreadyExists, ClusterUnavailable, Conflict, NotFound, PermanentKubeError,
-                     TransientKubeError)
+from .errors import (
+    AlreadyExists,
+    ClusterUnavailable,
+    Conflict,
+    NotFound,
+    PermanentKubeError,
+    TransientKubeError,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from pods.models import Tenant
-from pods.tenants import tenant_create, tenant_key_generate
 from templates_catalog.catalog.install import catalog_install
+from tenancy.models import Tenant
+from tenancy.services import tenant_create, tenant_key_generate
 
 DEV_TENANT = "dev"
 

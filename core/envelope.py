@@ -20,6 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core.errors import DomainError, InvalidInput
+
 logger = logging.getLogger(__name__)
 
 SUCCESS_MESSAGE = "The request was successful."
@@ -113,9 +115,14 @@ def validation_payload(detail):
 def exception_handler(exc, context):
     """Map every exception raised by an API view to an envelope response.
 
-    Known API errors keep their status code. Anything else is a bug: logged with its traceback
-    and answered with a 500 that reveals no internals unless DEBUG is on.
+    Domain errors (:mod:`core.errors`) and DRF's own errors keep their status code. Anything
+    else is a bug: logged with its traceback and answered with a 500 that reveals no internals
+    unless DEBUG is on.
     """
+    if isinstance(exc, InvalidInput):
+        return Response(validation_payload(exc.errors), status=exc.http_status)
+    if isinstance(exc, DomainError):
+        return Response({"message": exc.message, "metadata": exc.metadata}, status=exc.http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

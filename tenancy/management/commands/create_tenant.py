@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from pods.models import Tenant
-from pods.tenants import tenant_create
+from tenancy.models import Tenant
+from tenancy.services import tenant_create
 
 
 class Command(BaseCommand):

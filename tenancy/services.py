@@ -1,8 +1,8 @@
 """Service functions for tenants and their keys (used by admin actions and manage.py commands)."""
 from django.db import transaction
 
-from pods.identity.keys import generate_rsa_keypair, sign_rs256, tapis_claims
-from pods.models import Tenant, TenantKey
+from tenancy.identity.keys import generate_rsa_keypair, sign_rs256, tapis_claims
+from tenancy.models import Tenant, TenantKey
 
 
 @transaction.atomic

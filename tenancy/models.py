@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from pods import crypto
+from tenancy import crypto
 
 TENANT_ID_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9]{1,63}$",
@@ -43,6 +43,8 @@ class Tenant(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Born in the pods app; the table kept its name when the model moved (tenancy/0001).
+        db_table = "pods_tenant"
         ordering = ["tenant_id"]
 
     def __str__(self):
@@ -75,6 +77,7 @@ class TenantKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "pods_tenantkey"
         ordering = ["-created_at"]
 
     def __str__(self):

@@ -1,8 +1,8 @@
 """Print a development JWT for a tenant user."""
 from django.core.management.base import BaseCommand, CommandError
 
-from pods.models import Tenant
-from pods.tenants import dev_token
+from tenancy.models import Tenant
+from tenancy.services import dev_token
 
 
 class Command(BaseCommand):

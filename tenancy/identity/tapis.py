@@ -3,7 +3,7 @@ import jwt
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 
-from pods.models import Tenant
+from tenancy.models import Tenant
 
 from .errors import AuthFailed
 from .principal import Principal

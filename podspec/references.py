@@ -11,8 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .models import RESERVED_TEMPLATE_IDS, TEMPLATE_ID_RE, TIMESTAMP_FORMAT
-
+TEMPLATE_ID_RE = re.compile(r"^[a-z][a-z0-9]+$")
+# ``/pods/templates/tags`` lists every template with its tags, so no template may be named that.
+RESERVED_TEMPLATE_IDS = frozenset({"tags"})
+# A version's timestamp in its address: UTC, whole seconds.
+TIMESTAMP_FORMAT = "%Y-%m-%d-%H:%M:%S"
 TAG_RE = re.compile(r"^[a-zA-Z0-9.-]{1,80}$")
 DEFAULT_TAG = "latest"
 LEGACY_PREFIX = "template/"

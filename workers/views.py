@@ -1,19 +1,22 @@
-"""Project-level views: health, the API's catch-all 404, and Django's error handlers."""
+"""The worker side's read-only HTTP views: health (database, Redis, and the cluster as the sweep
+last saw it) and the proxy configuration Traefik polls."""
+import json
 import logging
 
 import redis
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse, HttpResponseNotAllowed
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .envelope import Envelope, json_error_response
+from core.envelope import Envelope
+from workers import cluster_health
+from workers.traefik import current_config
 
 logger = logging.getLogger(__name__)
-
-API_PREFIXES = ("/v3/", "/pods", "/healthcheck")
 
 
 def _check_database():
@@ -33,8 +36,6 @@ HEALTH_CHECKS = {"database": _check_database, "redis": _check_redis}
 
 
 def _cluster_state():
-    from workers import cluster_health
-
     try:
         state = cluster_health.read()
     except redis.RedisError:
@@ -76,43 +77,8 @@ class HealthcheckView(APIView):
         return Response(Envelope(results, "The service is healthy.", metadata))
 
 
-class ApiNotFoundView(APIView):
-    """Every path under the API prefixes that no route matched: 404 in the envelope."""
-
-    authentication_classes = []
-    permission_classes = []
-    schema = None
-
-    def initial(self, request, *args, **kwargs):
-        raise exceptions.NotFound(f"No API endpoint at '{request.path}' ({request.method}).")
-
-
-def not_found(request, exception=None):
-    """Django's 404 handler: the envelope for API paths, plain text elsewhere."""
-    if request.path.startswith(API_PREFIXES):
-        return json_error_response(404, f"No API endpoint at '{request.path}' ({request.method}).")
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
-
-
-def server_error(request):
-    """Django's 500 handler for errors raised outside DRF views (middleware, non-API views)."""
-    if request.path.startswith(API_PREFIXES):
-        return json_error_response(500, "The server hit an unexpected error; it has been logged.")
-    from django.views.defaults import server_error as default_server_error
-
-    return default_server_error(request)
-
-
 def traefik_config(request):
     """Traefik's HTTP provider endpoint: raw JSON (no envelope, no auth), as upstream serves it."""
-    import json
-
-    from django.http import HttpResponse, HttpResponseNotAllowed
-
-    from workers.traefik import current_config
-
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     return HttpResponse(json.dumps(current_config()), content_type="application/json")

@@ -1,7 +1,7 @@
 """The request principal: everything downstream asks it, never the raw headers."""
 from dataclasses import dataclass
 
-from pods.models import Tenant
+from tenancy.models import Tenant
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,13 @@ from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from .errors import AuthFailed
-from .tapis import active_tenant, build_principal, decode_error_message, require_rs256, unverified_parts
+from .tapis import (
+    active_tenant,
+    build_principal,
+    decode_error_message,
+    require_rs256,
+    unverified_parts,
+)
 
 _clients: dict[str, jwt.PyJWKClient] = {}
 _clients_lock = threading.Lock()
