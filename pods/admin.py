@@ -93,7 +93,7 @@ class PodAdmin(admin.ModelAdmin):
                 verb(pod=pod, actor=_admin_actor(request))
                 done += 1
             except Conflict as exc:
-                refused.append(f"{pod.pod_id}: {exc.detail}")
+                refused.append(f"{pod.pod_id}: {exc.message}")
         if done:
             self.message_user(request, f"{label} {done} pod(s).", messages.SUCCESS)
         for line in refused:

@@ -166,7 +166,7 @@ def _send(task: str, *args) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    from pods_project.celery import app
+    from celery import current_app as app  # the project's app (pods_project/celery.py), set at start-up
 
     try:
         # Few, quick retries: this runs inside the request that made the change.

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 
+from core.errors import DomainError
 from pods.choices import PodStatus, RequestedStatus
 from pods.lifecycle import request_status, transition, wake_reconciler
 from pods.models import Pod
@@ -83,7 +84,8 @@ def create_objects(pod: Pod) -> str:
     try:
         spec = pod_spec_for(pod)
     except Exception as exc:  # noqa: BLE001 - a spec that cannot be built is the user's to fix
-        logger.exception("cannot build the spec of pod %s", pod.pk)
+        if not isinstance(exc, DomainError):  # a domain error explains itself; anything else is a bug
+            logger.exception("cannot build the spec of pod %s", pod.pk)
         transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
                    fields={"status_container": {"message": f"The pod's definition cannot be run: {exc}"}},
                    message="invalid definition")

@@ -3,6 +3,7 @@ from django.conf import settings
 
 from pods.derive import derived_spec
 from pods.models import Pod
+from podspec.resources import RESOURCE_DEFAULTS
 from workers.kube import client as kube_client
 from workers.kube.manifests import PodSpec
 
@@ -13,7 +14,7 @@ def pod_spec_for(pod: Pod) -> PodSpec:
     Credentials are resolved here and only here: they reach the cluster, never the API.
     """
     spec = derived_spec(pod, resolve_credentials=True).spec
-    resources = spec.get("resources") or {}
+    resources = {**RESOURCE_DEFAULTS, **(spec.get("resources") or {})}
     queue = settings.PODS_COMPUTE_QUEUE_CONFIG.get(spec.get("compute_queue") or "default", {})
     files = {path: (mount["config_content"], mount.get("config_permissions") or "0644")
              for path, mount in (spec.get("volume_mounts") or {}).items()
@@ -32,10 +33,10 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         args=spec.get("arguments") or None,
         env={k: str(v) for k, v in (spec.get("environment_variables") or {}).items()},
         ports=ports,
-        cpu_request_m=int(resources.get("cpu_request", 250)),
-        cpu_limit_m=int(resources.get("cpu_limit", 2000)),
-        mem_request_mi=int(resources.get("mem_request", 256)),
-        mem_limit_mi=int(resources.get("mem_limit", 3072)),
+        cpu_request_m=int(resources["cpu_request"]),
+        cpu_limit_m=int(resources["cpu_limit"]),
+        mem_request_mi=int(resources["mem_request"]),
+        mem_limit_mi=int(resources["mem_limit"]),
         gpus=int(resources.get("gpus") or 0),
         gpu_resource=queue.get("gpu_resource", settings.PODS_GPU_RESOURCE),
         node_selector=queue.get("node_selector", {}),

@@ -101,15 +101,15 @@ def test_bootstrap_dev_refuses_without_debug(db, settings):
 
 def test_admin_lists_tenants_and_shows_fingerprints_not_private_keys(client, tenant, admin_user):
     client.force_login(admin_user)
-    listing = client.get("/admin/pods/tenant/")
+    listing = client.get("/admin/tenancy/tenant/")
     assert listing.status_code == 200 and b"dev" in listing.content
-    page = client.get(f"/admin/pods/tenant/{tenant.pk}/change/")
+    page = client.get(f"/admin/tenancy/tenant/{tenant.pk}/change/")
     assert page.status_code == 200
     key = tenant.keys.get()
     assert key.fingerprint.encode() in page.content
     assert b"PRIVATE KEY" not in page.content
     assert key.private_key_encrypted.encode() not in page.content
-    keys_page = client.get("/admin/pods/tenantkey/")
+    keys_page = client.get("/admin/tenancy/tenantkey/")
     assert keys_page.status_code == 200 and key.fingerprint.encode() in keys_page.content
 
 

@@ -208,3 +208,22 @@ def test_delete_own_entry_returns_its_name(entries, boss):
     assert response.json()["result"] == "jupyter/base-notebook"
     assert response.json()["message"] == "Image successfully deleted."
     assert not Image.objects.filter(image="jupyter/base-notebook").exists()
+
+
+def test_get_image_and_create_pod_agree_when_only_the_site_setting_admits(boss, client_for, settings,
+                                                                          make_tenant):
+    """One policy: an entry that neither admits nor denies the tenant leaves the decision to
+    PODS_IMAGE_ALLOWLIST for both the pod and get_image's allowed_for_your_tenant."""
+    settings.PODS_IMAGE_ALLOWLIST = ["lab/*"]
+    make_tenant("acme")
+    assert add(boss, image="lab/tool", tenants=["acme"]).status_code == 200  # names another tenant only
+    got = boss.get("/v3/pods/images/lab/tool").json()
+    created = client_for("alice").post("/v3/pods", {"pod_id": "tool", "image": "lab/tool:1"}, format="json")
+    assert created.status_code == 200, created.json()
+    assert got["metadata"]["allowed_for_your_tenant"] is True
+
+    settings.PODS_IMAGE_ALLOWLIST = []
+    got = boss.get("/v3/pods/images/lab/tool").json()
+    created = client_for("alice").post("/v3/pods", {"pod_id": "tool2", "image": "lab/tool:1"}, format="json")
+    assert created.status_code == 400
+    assert got["metadata"]["allowed_for_your_tenant"] is False

@@ -3,6 +3,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from podspec.resources import RESOURCE_DEFAULTS
+
 MANAGED_BY = "pods-service"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_TENANT = "pods-service/tenant"
@@ -30,11 +32,11 @@ class PodSpec:
     args: list | None = None
     env: dict = field(default_factory=dict)
     ports: dict = field(default_factory=dict)  # networking key -> container port
-    cpu_request_m: int = 250
-    cpu_limit_m: int = 2000
-    mem_request_mi: int = 256
-    mem_limit_mi: int = 3072
-    gpus: int = 0
+    cpu_request_m: int = RESOURCE_DEFAULTS["cpu_request"]
+    cpu_limit_m: int = RESOURCE_DEFAULTS["cpu_limit"]
+    mem_request_mi: int = RESOURCE_DEFAULTS["mem_request"]
+    mem_limit_mi: int = RESOURCE_DEFAULTS["mem_limit"]
+    gpus: int = RESOURCE_DEFAULTS["gpus"]
     gpu_resource: str = "nvidia.com/gpu"
     node_selector: dict = field(default_factory=dict)
     tolerations: list = field(default_factory=list)
