@@ -1,44 +1,92 @@
 """Settings for the Pods Service, configured only by environment variables.
 
 Local development works with no configuration at all (DEBUG defaults to on, Postgres and Redis
-on 127.0.0.1). With ``DJANGO_DEBUG=false`` every secret must be given explicitly and a malformed
-value stops the process at start-up instead of surfacing later. Each variable may also be read
-from a file named by ``<NAME>_FILE`` (mounted secrets). All variables are listed in
-``.env.example`` and in the README.
+on 127.0.0.1). With ``DJANGO_DEBUG=false`` every secret must be given explicitly. Every variable
+is read by its type through ``pods_project.environment`` (a value may also come from a file named
+by ``<NAME>_FILE``, for mounted secrets; an empty value means the default): a malformed value
+stops the process at start-up with ``ImproperlyConfigured`` naming the variable, in development
+too. All variables are listed in ``.env.example`` and in the README.
 """
+import fnmatch
+import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from pods_project.environment import Environment, Required
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.FileAwareEnv()
 if (BASE_DIR / ".env").is_file():
     environ.FileAwareEnv.read_env(BASE_DIR / ".env")
+env = Environment()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+required_in_production = Required("when DJANGO_DEBUG is off")
+web_schemes = ("https", "http")
+redis_schemes = ("redis", "rediss", "unix")
+
+# --- Checks of structured values (each raises ValueError saying what was expected) -----------
+def _origin(value):
+    if not re.match(r"^https?://[^/\s]+$", value):
+        raise ValueError(f"origins such as https://example.org (scheme and host, no path), not {value!r}")
 
 
-def _required_in_production(name, dev_default):
-    """Return the variable, or a development default only while DEBUG is on."""
-    value = env.str(name, default="")
-    if value:
-        return value
-    if DEBUG:
-        return dev_default
-    raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off")
+def _namespace(value):
+    if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", value):
+        raise ValueError("a Kubernetes namespace name (lowercase letters, digits and '-', at most 63)")
 
 
-try:
-    DEBUG = env.bool("DJANGO_DEBUG", default=True)
-except ValueError as exc:  # environ raises ValueError for e.g. DJANGO_DEBUG=maybe
-    raise ImproperlyConfigured(f"DJANGO_DEBUG is malformed: {exc}") from exc
+def _resource_name(value):
+    """An extended resource: an optional DNS-subdomain prefix and a name (a qualified name)."""
+    if not isinstance(value, str) or not re.match(
+            r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", value):
+        raise ValueError(f"an extended resource name such as nvidia.com/gpu, not {value!r}")
+
+
+def _queue_config(value):
+    """Per queue: ``node_selector`` (str → str), ``tolerations`` (list of objects), ``gpu_resource``."""
+    if not isinstance(value, dict) or not all(isinstance(c, dict) for c in value.values()):
+        raise ValueError('an object of queue name → object, e.g. {"gpu": {"node_selector": {"pool": "gpu"}}}')
+    for queue, config in value.items():
+        unknown = sorted(set(config) - {"node_selector", "tolerations", "gpu_resource"})
+        if unknown:
+            raise ValueError(f"only node_selector, tolerations, gpu_resource per queue ({queue!r} has "
+                             f"{', '.join(unknown)})")
+        selector = config.get("node_selector", {})
+        if not isinstance(selector, dict) or not all(isinstance(v, str) for v in selector.values()):
+            raise ValueError(f"{queue}.node_selector to be an object of label → string value")
+        tolerations = config.get("tolerations", [])
+        if not isinstance(tolerations, list) or not all(isinstance(t, dict) for t in tolerations):
+            raise ValueError(f"{queue}.tolerations to be a list of Kubernetes toleration objects")
+        for toleration in tolerations:
+            extra = sorted(set(toleration) - {"key", "operator", "value", "effect", "tolerationSeconds"})
+            if extra:
+                raise ValueError(f"{queue}.tolerations with only key, operator, value, effect, tolerationSeconds "
+                                 f"(not {', '.join(extra)})")
+        if "gpu_resource" in config:
+            _resource_name(config["gpu_resource"])
+
+
+def _image_pattern(pattern):
+    """A pattern that can match: image names are compared without tag, digest or docker.io/library/."""
+    if "@" in pattern or ":" in pattern.rsplit("/", 1)[-1]:
+        raise ValueError(f"patterns over the image name without tag or digest, not {pattern!r}")
+    if not re.match(r"^[A-Za-z0-9*?\[\]!._/:-]+$", pattern):
+        raise ValueError(f"image-name patterns (letters, digits, . _ - / : and * ? [ ]), not {pattern!r}")
+    if pattern.startswith(("docker.io/", "index.docker.io/", "registry-1.docker.io/", "library/")):
+        raise ValueError(f"Docker Hub names without docker.io/ or library/ (postgres, not {pattern!r})")
+    if not DEBUG and fnmatch.fnmatchcase("any.registry.example/any/image", pattern) \
+            and fnmatch.fnmatchcase("image", pattern):
+        raise ValueError(f"no pattern that allows every image when DJANGO_DEBUG is off ({pattern!r})")
+
 
 # --- Core --------------------------------------------------------------------------------------
-SECRET_KEY = _required_in_production("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off")
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", secret=True,
+                     default="dev-only-insecure-secret-key-change-me" if DEBUG else required_in_production)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else required_in_production)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], item=_origin)
 
 INSTALLED_APPS = [
     # First, so its templates (the admin login page with the OIDC button) override the admin's.
@@ -93,11 +141,8 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------------------
-try:
-    DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pods")}
-except (ValueError, KeyError, ImproperlyConfigured) as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pods")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60, min=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Concurrent test runs on one machine (several developers, or CI beside a developer) each need
 # their own test database.
@@ -105,15 +150,14 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("PODS_TEST_DATABASE", default=""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and Celery --------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.url("REDIS_URL", default="redis://127.0.0.1:6379/0", schemes=redis_schemes)
 # Prefix of the keys the service keeps in Redis (locks, cluster health, orphan clock), so two
 # deployments (or a test run beside `make run`) can share one Redis.
 PODS_REDIS_PREFIX = env.str("PODS_REDIS_PREFIX", default="pods")
-if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise ImproperlyConfigured("REDIS_URL must be a redis://, rediss:// or unix:// URL")
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# The transport options below (visibility timeout) are Redis's: broker and results stay on Redis.
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", default=REDIS_URL, schemes=redis_schemes)
+CELERY_RESULT_BACKEND = env.url("CELERY_RESULT_BACKEND", default=REDIS_URL, schemes=redis_schemes)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="pods")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -130,11 +174,18 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Redis redelivers an unacknowledged task after the visibility timeout. Every time limit stays
 # well below it, otherwise a long task would be run twice (a known Read the Docs incident).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, min=1)}
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240, min=1)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300, min=1)
 if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
-    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}) must be below CELERY_VISIBILITY_TIMEOUT "
+        f"({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']}), or Redis redelivers running tasks")
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT}) must be below CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT}), or a task is killed before it can clean up")
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -145,18 +196,15 @@ CELERY_BEAT_SCHEDULE = {}  # filled in below, once the reconciler settings are r
 # --- Secrets at rest ---------------------------------------------------------------------------
 # Comma-separated; the first encrypts, all decrypt (rotation). Development derives one from the
 # secret key so nothing needs configuring locally.
-PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", default=[])
-if not PODS_ENCRYPTION_KEYS:
-    if not DEBUG:
-        raise ImproperlyConfigured("PODS_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off")
-    PODS_ENCRYPTION_KEYS = [f"dev:{SECRET_KEY}"]
+PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", secret=True,
+                                default=[f"dev:{SECRET_KEY}"] if DEBUG else required_in_production)
 
 # --- Identity ----------------------------------------------------------------------------------
 # Clock skew tolerated when checking token expiry, in seconds.
-PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30)
+PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30, min=0)
 # How long a fetched OIDC JWKS is trusted before it is fetched again (an unknown `kid` refetches).
-PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300)
-PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0)
+PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
+PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0, min=0.1)
 
 # Browser login to the admin site through OIDC (mozilla-django-oidc), only when configured.
 # Staff accounts must already exist; they are matched by the username claim, never by email.
@@ -164,11 +212,12 @@ OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
 if OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
-    OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET")
-    OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT")
-    OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT")
-    OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT")
-    OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT")
+    with_oidc = Required("when OIDC_RP_CLIENT_ID is set")
+    OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default=with_oidc, secret=True)
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.url("OIDC_OP_AUTHORIZATION_ENDPOINT", default=with_oidc, schemes=web_schemes)
+    OIDC_OP_TOKEN_ENDPOINT = env.url("OIDC_OP_TOKEN_ENDPOINT", default=with_oidc, schemes=web_schemes)
+    OIDC_OP_USER_ENDPOINT = env.url("OIDC_OP_USER_ENDPOINT", default=with_oidc, schemes=web_schemes)
+    OIDC_OP_JWKS_ENDPOINT = env.url("OIDC_OP_JWKS_ENDPOINT", default=with_oidc, schemes=web_schemes)
     OIDC_RP_SIGN_ALGO = "RS256"
     OIDC_RP_SCOPES = "openid email profile"
     OIDC_TIMEOUT = PODS_OIDC_HTTP_TIMEOUT
@@ -188,38 +237,40 @@ PODS_KUBECONFIG = env.str("KUBECONFIG", default=str(_default_kubeconfig) if _def
 PODS_KUBE_CONTEXT = env.str("PODS_KUBE_CONTEXT", default="")
 # Overrides the kubeconfig's server URL (e.g. k3s writes https://127.0.0.1:6443, which another
 # container reaches as https://k3s:6443).
-PODS_KUBE_SERVER = env.str("PODS_KUBE_SERVER", default="")
-PODS_KUBE_NAMESPACE = env.str("PODS_KUBE_NAMESPACE", default="default")
-PODS_KUBE_REQUEST_TIMEOUT = env.float("PODS_KUBE_REQUEST_TIMEOUT", default=10.0)
-PODS_KUBE_POOL_SIZE = env.int("PODS_KUBE_POOL_SIZE", default=32)
+PODS_KUBE_SERVER = env.url("PODS_KUBE_SERVER", default="", schemes=web_schemes)
+PODS_KUBE_NAMESPACE = env.str("PODS_KUBE_NAMESPACE", default="default", check=_namespace)
+PODS_KUBE_REQUEST_TIMEOUT = env.float("PODS_KUBE_REQUEST_TIMEOUT", default=10.0, min=0.1)
+PODS_KUBE_POOL_SIZE = env.int("PODS_KUBE_POOL_SIZE", default=32, min=1)
 # Attempts for transient API errors (429, 5xx, connection), with exponential backoff and jitter.
-PODS_KUBE_ATTEMPTS = env.int("PODS_KUBE_ATTEMPTS", default=4)
-PODS_KUBE_BACKOFF_MAX = env.float("PODS_KUBE_BACKOFF_MAX", default=5.0)
+PODS_KUBE_ATTEMPTS = env.int("PODS_KUBE_ATTEMPTS", default=4, min=1)
+PODS_KUBE_BACKOFF_MAX = env.float("PODS_KUBE_BACKOFF_MAX", default=5.0, min=0)
+
+
 # Per compute queue: node selector, tolerations and the resource name GPUs are requested as.
 # JSON, e.g. {"gpu": {"node_selector": {"pool": "gpu"}, "tolerations": [...],
 #                     "gpu_resource": "nvidia.com/gpu"}}
-PODS_COMPUTE_QUEUE_CONFIG = env.json("PODS_COMPUTE_QUEUE_CONFIG", default={})
-PODS_GPU_RESOURCE = env.str("PODS_GPU_RESOURCE", default="nvidia.com/gpu")
+PODS_COMPUTE_QUEUE_CONFIG = env.json("PODS_COMPUTE_QUEUE_CONFIG", default={}, check=_queue_config)
+PODS_GPU_RESOURCE = env.str("PODS_GPU_RESOURCE", default="nvidia.com/gpu", check=_resource_name)
 # Seconds a stopping pod's processes get to shut down cleanly (SIGTERM, then SIGKILL).
-PODS_STOP_GRACE_SECONDS = env.int("PODS_STOP_GRACE_SECONDS", default=30)
+PODS_STOP_GRACE_SECONDS = env.int("PODS_STOP_GRACE_SECONDS", default=30, min=0)
 
 # --- Reconciler ----------------------------------------------------------------------------------
-PODS_SWEEP_SECONDS = env.float("PODS_SWEEP_SECONDS", default=5.0)
+PODS_SWEEP_SECONDS = env.float("PODS_SWEEP_SECONDS", default=5.0, min=0.1)
 # A pod starting (REQUESTED / SPAWNER SETUP / CREATING) with no Kubernetes pod for this long is
 # spawned again: its task was lost, its worker died, or the cluster was down.
-PODS_REDRIVE_SECONDS = env.int("PODS_REDRIVE_SECONDS", default=60)
+PODS_REDRIVE_SECONDS = env.int("PODS_REDRIVE_SECONDS", default=60, min=1)
 # Managed objects with no pod row (or of an older run) are deleted once this old, so an object
 # created by an in-flight spawn is never mistaken for an orphan.
-PODS_ORPHAN_GRACE_SECONDS = env.int("PODS_ORPHAN_GRACE_SECONDS", default=60)
-PODS_LOG_COLLECT_SECONDS = env.float("PODS_LOG_COLLECT_SECONDS", default=10.0)
+PODS_ORPHAN_GRACE_SECONDS = env.int("PODS_ORPHAN_GRACE_SECONDS", default=60, min=0)
+PODS_LOG_COLLECT_SECONDS = env.float("PODS_LOG_COLLECT_SECONDS", default=10.0, min=0.1)
 # Logs kept per run of a pod; the oldest lines are dropped beyond it.
-PODS_LOG_MAX_BYTES = env.int("PODS_LOG_MAX_BYTES", default=10 * 1024 * 1024)
+PODS_LOG_MAX_BYTES = env.int("PODS_LOG_MAX_BYTES", default=10 * 1024 * 1024, min=1)
 # Bytes fetched per pod per collection (bounded work per beat).
-PODS_LOG_FETCH_BYTES = env.int("PODS_LOG_FETCH_BYTES", default=1024 * 1024)
+PODS_LOG_FETCH_BYTES = env.int("PODS_LOG_FETCH_BYTES", default=1024 * 1024, min=1)
 # Pods visited per log-collection pass (least recently collected first), bounding each pass.
-PODS_LOG_PODS_PER_PASS = env.int("PODS_LOG_PODS_PER_PASS", default=200)
+PODS_LOG_PODS_PER_PASS = env.int("PODS_LOG_PODS_PER_PASS", default=200, min=1)
 # Recent Warning events kept per pod (shown in the admin and status messages).
-PODS_WARNINGS_KEPT = env.int("PODS_WARNINGS_KEPT", default=10)
+PODS_WARNINGS_KEPT = env.int("PODS_WARNINGS_KEPT", default=10, min=0)
 
 CELERY_BEAT_SCHEDULE.update({
     # Each run expires before the next is due, so a backlog never piles up.
@@ -235,10 +286,10 @@ CELERY_BEAT_SCHEDULE.update({
 # --- Proxy (Traefik) -----------------------------------------------------------------------------
 PODS_TRAEFIK_HTTP_ENTRYPOINT = env.str("PODS_TRAEFIK_HTTP_ENTRYPOINT", default="websecure")
 PODS_TRAEFIK_TCP_ENTRYPOINT = env.str("PODS_TRAEFIK_TCP_ENTRYPOINT", default="websecure")
-# Empty: TLS with Traefik's default certificate.
-PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="letsencrypt")
+# Set but empty: TLS with Traefik's default certificate.
+PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="letsencrypt", empty="")
 # Where Traefik reaches this service (forwardAuth for pods with tapis_auth).
-PODS_PUBLIC_URL = env.str("PODS_PUBLIC_URL", default="http://localhost:8000")
+PODS_PUBLIC_URL = env.url("PODS_PUBLIC_URL", default="http://localhost:8000", schemes=web_schemes)
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")
@@ -275,21 +326,24 @@ SPECTACULAR_SETTINGS = {
 # "postgres:16"). A deny in the managed list still wins. Development allows the simulator's
 # scenario images; production allows nothing here by default (on a real cluster `kubesim/*`
 # would be whatever a Docker Hub user of that name publishes). Never "*" in production.
-PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=["kubesim/*", "*doesnotexist*"] if DEBUG else [])
-if not DEBUG and "*" in PODS_IMAGE_ALLOWLIST:
-    raise ImproperlyConfigured("PODS_IMAGE_ALLOWLIST must not contain '*' when DJANGO_DEBUG is off")
+PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=["kubesim/*", "*doesnotexist*"] if DEBUG else [],
+                                item=_image_pattern, empty=[])
 # Compute queues a pod may ask for (the worker maps each to nodes); the first is the default.
 PODS_COMPUTE_QUEUES = env.list("PODS_COMPUTE_QUEUES", default=["default"])
-if not PODS_COMPUTE_QUEUES:
-    raise ImproperlyConfigured("PODS_COMPUTE_QUEUES must name at least one queue")
+_unknown_queues = sorted(set(PODS_COMPUTE_QUEUE_CONFIG) - set(PODS_COMPUTE_QUEUES))
+if _unknown_queues:
+    raise ImproperlyConfigured(f"PODS_COMPUTE_QUEUE_CONFIG configures {', '.join(_unknown_queues)}, which "
+                               f"PODS_COMPUTE_QUEUES ({','.join(PODS_COMPUTE_QUEUES)}) does not list")
 # Bounds of a pod's resources (requests and limits alike): CPU in millicores, memory in MiB.
-PODS_CPU_MIN = env.int("PODS_CPU_MIN", default=250)
-PODS_CPU_MAX = env.int("PODS_CPU_MAX", default=6000)
-PODS_MEM_MIN = env.int("PODS_MEM_MIN", default=256)
-PODS_MEM_MAX = env.int("PODS_MEM_MAX", default=12288)
-PODS_GPU_MAX = env.int("PODS_GPU_MAX", default=1)
-if not (0 < PODS_CPU_MIN <= PODS_CPU_MAX and 0 < PODS_MEM_MIN <= PODS_MEM_MAX and PODS_GPU_MAX >= 0):
-    raise ImproperlyConfigured("PODS_CPU_MIN/MAX, PODS_MEM_MIN/MAX or PODS_GPU_MAX are inconsistent")
+PODS_CPU_MIN = env.int("PODS_CPU_MIN", default=250, min=1)
+PODS_CPU_MAX = env.int("PODS_CPU_MAX", default=6000, min=1)
+PODS_MEM_MIN = env.int("PODS_MEM_MIN", default=256, min=1)
+PODS_MEM_MAX = env.int("PODS_MEM_MAX", default=12288, min=1)
+PODS_GPU_MAX = env.int("PODS_GPU_MAX", default=1, min=0)
+if PODS_CPU_MIN > PODS_CPU_MAX:
+    raise ImproperlyConfigured(f"PODS_CPU_MIN ({PODS_CPU_MIN}) must not exceed PODS_CPU_MAX ({PODS_CPU_MAX})")
+if PODS_MEM_MIN > PODS_MEM_MAX:
+    raise ImproperlyConfigured(f"PODS_MEM_MIN ({PODS_MEM_MIN}) must not exceed PODS_MEM_MAX ({PODS_MEM_MAX})")
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -307,7 +361,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging -----------------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")).upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -24,6 +24,7 @@ from workers import cluster_health, orphan_clock
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
+from workers.kube.metering import counting_requests
 from workers.observe import observe
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ ROW_FIELDS = ("pk", "uid", "tenant_id", "pod_id", "status", "status_requested", 
 
 @dataclass
 class SweepReport:
-    kube_requests: int = 0
+    kube_requests: int = 0  # measured: every request sent, retries included
     pods_seen: int = 0
     transitions: int = 0
     container_updates: int = 0
@@ -84,7 +85,6 @@ class Plan:
     def __init__(self, now):
         self.now = now
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
-        self.kube_requests = 0
         self.reconciles = []
         self.redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
 
@@ -137,7 +137,6 @@ class Plan:
                 fields.update(_run_clock(row, self.now))
             if seen.wants_log_tail:
                 fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
-                self.kube_requests += 1
             if health is not None:
                 fields["health"] = health
             self.changes.append(Change(_stub(row), seen.status, (status,), fields, container.get("message", "")))
@@ -160,20 +159,29 @@ class Plan:
 
 
 def sweep() -> SweepReport:
-    """One full pass. Safe to run concurrently with tasks and API writes (everything is CAS)."""
+    """One full pass. Safe to run concurrently with tasks and API writes (everything is CAS).
+
+    The report's ``kube_requests`` is what the pass sent, as counted by the client.
+    """
     report = SweepReport()
+    with counting_requests() as counted:
+        _sweep(report)
+    report.kube_requests = counted.requests
+    return report
+
+
+def _sweep(report: SweepReport) -> None:
     now = timezone.now()
     try:
         kpods = kube.list_managed("pod").get("items", [])
         ksvcs = kube.list_managed("service").get("items", [])
         events = kube.list_warning_events().get("items", [])
-        report.kube_requests += 3
     except KubeError as exc:
         # Leave every pod exactly as it is; nothing observed means nothing to conclude.
         cluster_health.record(ok=False, error=str(exc))
         logger.warning("sweep: cluster unreachable, pods left untouched: %s", exc)
         report.cluster = "unreachable"
-        return report
+        return
     cluster_health.record(ok=True)
 
     pods_by_uid = {_labels(p).get(LABEL_POD_UID): p for p in kpods}
@@ -194,11 +202,8 @@ def sweep() -> SweepReport:
         plan.row(row, name, pods_by_uid.get(uid), service_present=svcs_by_uid.get(uid) is not None,
                  pod_warnings=warnings.get(name, []))
     report.transitions, report.container_updates = plan.apply()
-    report.kube_requests += plan.kube_requests
     report.orphans_deleted = _delete_orphans(kpods, ksvcs, expected_instance, now)
-    report.kube_requests += report.orphans_deleted
     report.reconciles = plan.reconciles
-    return report
 
 
 def _stop_change(row) -> Change:

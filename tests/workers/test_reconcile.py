@@ -39,13 +39,14 @@ def test_spawn_creates_pod_and_service_then_sweep_marks_available(sim, make_pod,
     assert kpod.spec.restart_policy == "Never"
 
     sim.advance(30)
+    sim.clear_journal()
     report = sweep()
     pod = fresh(pod)
     assert pod.status == S.AVAILABLE
     assert pod.status_container["message"] == "The pod is running."
     assert pod.start_instance_ts is not None
     assert pod.time_to_stop_ts == pod.start_instance_ts + timedelta(seconds=pod.time_to_stop_default)
-    assert report.kube_requests == 3
+    assert report.kube_requests == len(sim.journal()) == 3
 
 
 def test_credentials_reach_the_cluster_resolved(sim, make_pod, core):
@@ -255,7 +256,45 @@ def test_steady_state_sweep_costs_three_requests_and_no_writes(sim, make_pod, dj
     with django_assert_max_num_queries(2):
         report = sweep()
     assert report.transitions == 0 and report.container_updates == 0
-    assert len(sim.journal()) == 3
+    assert report.kube_requests == len(sim.journal()) == 3
+
+
+def test_sweep_reports_the_requests_it_sent_retries_included(sim, make_pod):
+    run_to_available(sim, make_pod())
+    sim.inject_fault(verb="GET", path="/api/v1/namespaces/*/pods", status=503, times=2)
+    sim.clear_journal()
+    report = sweep()
+    sent = sim.journal()
+    assert [(e["path"].rsplit("/", 1)[-1], e["status"]) for e in sent] == [
+        ("pods", 503), ("pods", 503), ("pods", 200), ("services", 200), ("events", 200)]
+    assert report.cluster == "ok" and report.kube_requests == 5
+
+
+def test_sweep_of_an_unreachable_cluster_reports_every_attempt(sim, make_pod, settings):
+    run_to_available(sim, make_pod())
+    settings.PODS_KUBE_ATTEMPTS = 3
+    sim.outage()
+    sim.clear_journal()
+    report = sweep()
+    assert report.cluster == "unreachable"
+    assert report.kube_requests == len(sim.journal()) == 3
+
+
+def test_sweep_counts_log_tails_and_orphan_deletes_even_refused_ones(sim, make_pod, settings):
+    gone = run_to_available(sim, make_pod("gone"))
+    pod_delete(pod=gone, actor="alice")
+    settings.PODS_ORPHAN_GRACE_SECONDS = 0
+    crashing = make_pod("crashy", image="kubesim/fails")
+    reconcile_pod(crashing.pk)
+    sim.advance(60)  # the container runs and exits 1: this sweep reads its log tail
+    sim.inject_fault(verb="DELETE", path="/api/v1/namespaces/*/services/*", status=422, times=1)
+    sim.clear_journal()
+    report = sweep()
+    sent = [(e["method"], e["path"].split("/")[-1 if e["method"] == "GET" else -2], e["status"]) for e in sim.journal()]
+    assert fresh(crashing).status == S.ERROR and "Last log lines" in fresh(crashing).status_container["message"]
+    assert ("GET", "log", 200) in sent and ("DELETE", "services", 422) in sent and ("DELETE", "pods", 200) in sent
+    assert report.orphans_deleted == 1
+    assert report.kube_requests == len(sent) == 6
 
 
 def test_ephemeral_file_mount_is_served_from_a_configmap_owned_by_the_pod(sim, make_pod, core):

@@ -4,8 +4,18 @@ import threading
 from django.conf import settings
 from kubernetes import client, config
 
+from .metering import record_request
+
 _lock = threading.Lock()
 _api_client: client.ApiClient | None = None
+
+
+class _MeteredApiClient(client.ApiClient):
+    """The client's one exit for HTTP requests, counted (see ``workers.kube.metering``)."""
+
+    def call_api(self, *args, **kwargs):
+        record_request()
+        return super().call_api(*args, **kwargs)
 
 
 def api_client() -> client.ApiClient:
@@ -26,7 +36,7 @@ def api_client() -> client.ApiClient:
             configuration.retries = False
             # One pool shared by a worker's threads; the default (10) discards connections.
             configuration.connection_pool_maxsize = settings.PODS_KUBE_POOL_SIZE
-            _api_client = client.ApiClient(configuration)
+            _api_client = _MeteredApiClient(configuration)
         return _api_client
 
 
