@@ -3,7 +3,7 @@ import pytest
 from tapipy.errors import BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError
 from tapipy.tapis import Tapis
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture
