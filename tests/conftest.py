@@ -15,6 +15,35 @@ from workers.kube import client as kube_client
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# --- Markers say what a test needs ---------------------------------------------------------------
+LIVE_SERVER = "live_server"
+# Fixtures that start real worker processes (Celery worker; the e2e stack adds beat and watcher).
+WORKER_PROCESSES = {"stack", "celery_worker_process"}
+
+
+def marker_problem(item) -> str | None:
+    """Why ``item``'s markers disagree with its fixtures (pytest.ini defines e2e and live), or None."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    live, workers = LIVE_SERVER in fixtures, bool(fixtures & WORKER_PROCESSES)
+    e2e, marked_live = item.get_closest_marker("e2e") is not None, item.get_closest_marker("live") is not None
+    if e2e and not (live and workers):
+        return "is marked e2e but does not use both a live server and worker processes (the `stack` fixture)"
+    if e2e and marked_live:
+        return "is marked both e2e and live; e2e alone says it needs a live server and workers"
+    if marked_live and (not live or workers):
+        return "is marked live but " + ("starts worker processes: mark it e2e" if workers else "uses no live_server")
+    if live and not (e2e or marked_live):
+        return "uses a live server: mark it live (or e2e with worker processes)"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config, items):
+    problems = [f"  {item.nodeid} {problem}" for item in items if (problem := marker_problem(item))]
+    if problems:
+        raise pytest.UsageError("test markers disagree with the fixtures the tests use:\n" + "\n".join(problems))
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests render admin pages without running collectstatic first."""
