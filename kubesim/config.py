@@ -31,6 +31,8 @@ class Config:
     # without credentials are accepted as an anonymous admin unless this is set;
     # a request carrying a wrong token always gets 401.
     require_auth: bool = False
+    # Enforce RBAC (kubesim.rbac): ServiceAccount tokens, Roles and bindings; 403 outside them.
+    rbac: bool = False
     history_size: int = 100_000
     event_ttl: float = 3600.0
     bookmark_interval: float = 60.0   # wall seconds between watch BOOKMARKs
