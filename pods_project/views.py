@@ -106,7 +106,9 @@ def server_error(request):
 
 
 def traefik_config(request):
-    """Traefik's HTTP provider endpoint: raw JSON (no envelope, no auth), as upstream serves it."""
+    """Traefik's HTTP provider endpoint: raw JSON (no envelope), as upstream serves it; with
+    ``PODS_TRAEFIK_CONFIG_SECRET`` set, only for requests sending that shared secret."""
+    import hmac
     import json
 
     from django.http import HttpResponse, HttpResponseNotAllowed
@@ -115,4 +117,10 @@ def traefik_config(request):
 
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    secret = settings.PODS_TRAEFIK_CONFIG_SECRET
+    sent = request.headers.get("X-Pods-Traefik-Config-Secret", "")
+    if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+        return HttpResponse(json.dumps({"message": "The proxy configuration needs the shared secret "
+                                                   "(header X-Pods-Traefik-Config-Secret)."}),
+                            status=403, content_type="application/json")
     return HttpResponse(json.dumps(current_config()), content_type="application/json")
