@@ -289,3 +289,17 @@ def test_the_migration_runs_the_same_image_as_the_service(overlay):
     assert len(service_images) == 1
     assert job["spec"]["template"]["spec"]["containers"][0]["image"] in service_images
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlays_keep_the_measured_roles_unchanged(overlay):
+    # The worker tests enforce deploy/base/rbac.yaml directly (tests/conftest.py); what an overlay
+    # renders must be the same rules.
+    from kubesim.rbac.files import documents
+
+    from tests.deploy.rbac import BASE
+
+    base = {r["metadata"]["name"]: r["rules"] for r in documents((BASE / "rbac.yaml").read_text())
+            if r["kind"] == "Role"}
+    rendered = {r["metadata"]["name"]: r["rules"] for r in of_kind(full(overlay), "Role")}
+    assert rendered == base
