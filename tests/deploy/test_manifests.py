@@ -243,6 +243,10 @@ def test_network_policies_deny_by_default_and_let_only_the_proxy_reach_the_web(o
     for name in ("pods-worker", "pods-beat", "pods-watcher"):
         labels = named(objects, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
         assert not [s for s in policies.values() if s.get("ingress") and _selects(s["podSelector"], labels)], name
+    # The proxy reaches the user pods, wherever PODS_KUBE_NAMESPACE puts them.
+    targets = [peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+               for rule in policies["pods-proxy"]["egress"] for peer in rule["to"]]
+    assert config_data(objects)["PODS_KUBE_NAMESPACE"] in targets
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
