@@ -307,3 +307,12 @@ def test_overlays_keep_the_measured_roles_unchanged(overlay):
             if r["kind"] == "Role"}
     rendered = {r["metadata"]["name"]: r["rules"] for r in of_kind(full(overlay), "Role")}
     assert rendered == base
+
+
+def test_the_image_user_is_the_one_the_manifests_run_as():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    user = re.findall(r"^USER (\S+)$", dockerfile, re.M)[-1]
+    assert user.isdigit(), "a numeric USER lets runAsNonRoot verify the image"
+    for overlay in OVERLAYS:
+        for obj, container in app_containers(full(overlay)):
+            assert str(obj["spec"]["template"]["spec"]["securityContext"]["runAsUser"]) == user
