@@ -132,7 +132,8 @@ def _file_mounts(pod, container):
             [s["secret"] for s in volume.get("projected", {}).get("sources", []) if "secret" in s]
         for source in sources:
             for item in source.get("items", []):
-                paths[f"{mount['mountPath']}/{item['path']}"] = (source["name"], item["key"], source.get("optional", False))
+                optional = source.get("optional", False)
+                paths[f"{mount['mountPath']}/{item['path']}"] = (source["name"], item["key"], optional)
     found = {}
     for env in container.get("env", []):
         if env["name"].endswith("_FILE"):
@@ -222,8 +223,8 @@ def test_selectors_select_what_they_mean(overlay):
         assert [n for n, labels in templates.items() if _selects(pdb["spec"]["selector"], labels)] == \
             [pdb["metadata"]["name"]]
     for service in of_kind(objects, "Service"):
-        assert [n for n, labels in templates.items() if _selects({"matchLabels": service["spec"]["selector"]}, labels)] \
-            == [service["metadata"]["name"]]
+        selector = {"matchLabels": service["spec"]["selector"]}
+        assert [n for n, labels in templates.items() if _selects(selector, labels)] == [service["metadata"]["name"]]
     for policy in of_kind(objects, "NetworkPolicy"):
         assert any(_selects(policy["spec"]["podSelector"], labels) for labels in templates.values()), \
             policy["metadata"]["name"]
@@ -291,8 +292,9 @@ def test_the_migration_runs_the_same_image_as_the_service(overlay):
                       if "pods-service" in c["image"]}
     job = named(render(f"overlays/{overlay}/migrate"), "Job", "pods-migrate")
     assert len(service_images) == 1
-    assert job["spec"]["template"]["spec"]["containers"][0]["image"] in service_images
-    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] in service_images
+    assert container["command"] == ["python", "manage.py", "migrate", "--noinput"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
