@@ -278,6 +278,11 @@ def test_proxy_polls_traefik_config_with_the_shared_secret_and_routes_the_api(ov
         assert f"entryPoints.{entrypoint}.address" in args
     # The API's own route names a host the web accepts, and CSRF trusts it over HTTPS.
     dynamic = [c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"].startswith("pods-proxy-dynamic-")]
+    mounts = {m["name"]: m["mountPath"] for m in proxy["containers"][0]["volumeMounts"]}
+    volume = next(v for v in proxy["volumes"] if "configMap" in v)
+    assert volume["configMap"]["name"] == dynamic[0]["metadata"]["name"]
+    directory, key = args["providers.file.filename"].rsplit("/", 1)
+    assert mounts[volume["name"]] == directory and key in dynamic[0]["data"]
     host = re.search(r"Host\(`([^`]+)`\)", dynamic[0]["data"]["proxy-dynamic.yaml"]).group(1)
     assert host in config["DJANGO_ALLOWED_HOSTS"].split(",")
     assert f"https://{host}" in config["DJANGO_CSRF_TRUSTED_ORIGINS"].split(",")
