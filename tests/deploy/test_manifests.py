@@ -323,3 +323,12 @@ def test_the_image_user_is_the_one_the_manifests_run_as():
     for overlay in OVERLAYS:
         for obj, container in app_containers(full(overlay)):
             assert str(obj["spec"]["template"]["spec"]["securityContext"]["runAsUser"]) == user
+
+
+def test_docs_list_the_roles_as_granted():
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    for role in of_kind(full("production"), "Role"):
+        summary = "; ".join(f"{resource}: {', '.join(rule['verbs'])}" for rule in role["rules"]
+                            for resource in rule["resources"])
+        row = next(line for line in docs.splitlines() if f"| `{role['metadata']['name']}` |" in line)
+        assert summary in row, f"docs/deploy.md's table is out of date for {role['metadata']['name']}: {summary}"
