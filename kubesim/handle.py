@@ -21,6 +21,7 @@ from typing import Any, Callable
 from . import control
 from .config import Config
 from .kubeconfig import write_kubeconfig
+from .rbac import usage as rbac_usage
 from .server import Server
 
 
@@ -156,9 +157,7 @@ class KubeSim:
     def usage(self, since: int = 0, user: str | None = None) -> list[dict]:
         """Distinct (user, verb, apiGroup, resource, subresource, namespace) of the journaled
         requests, with ``count`` and ``forbidden`` (how many RBAC refused)."""
-        from .rbac import usage
-
-        return self.call(lambda c: usage(c.journal.list(since), user))
+        return self.call(lambda c: rbac_usage(c.journal.list(since), user))
 
     # -- shutdown ------------------------------------------------------------
     def stop(self) -> None:
