@@ -290,6 +290,9 @@ PODS_TRAEFIK_TCP_ENTRYPOINT = env.str("PODS_TRAEFIK_TCP_ENTRYPOINT", default="we
 PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="letsencrypt", empty="")
 # Where Traefik reaches this service (forwardAuth for pods with tapis_auth).
 PODS_PUBLIC_URL = env.url("PODS_PUBLIC_URL", default="http://localhost:8000", schemes=web_schemes)
+# When set, /traefik-config (every running pod's route) answers only requests carrying it in the
+# X-Pods-Traefik-Config-Token header, which Traefik's HTTP provider sends. Empty: open, as upstream.
+PODS_TRAEFIK_CONFIG_TOKEN = env.str("PODS_TRAEFIK_CONFIG_TOKEN", default="", secret=True)
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")

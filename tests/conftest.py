@@ -190,32 +190,43 @@ def client_for(token_for):
 
 # --- A simulated cluster -------------------------------------------------------------------------
 
+# The worker's code runs as a ServiceAccount holding the Roles of deploy/base/rbac.yaml (RBAC
+# enforced): a Kubernetes call the deployed service may not make fails the test that makes it.
+TEST_ACCOUNT = ("default", "pods-tests")
+
+
 @pytest.fixture(scope="session")
 def kubesim_server():
-    """One in-process kubesim (manual clock) for the session; each test resets it."""
-    sim = kubesim.start_in_thread(port=0, seed=42)
+    """One in-process kubesim (manual clock, RBAC enforced) for the session; each test resets it."""
+    from tests.deploy.rbac import base_rbac_for_tests
+
+    sim = kubesim.start_in_thread(config=kubesim.Config(seed=42, rbac=True))
+    sim.apply_rbac(base_rbac_for_tests("default", *TEST_ACCOUNT))
     yield sim
     sim.stop()
 
 
 @pytest.fixture
 def sim(kubesim_server, tmp_path, settings):
-    """A fresh simulated cluster, with the worker's client pointed at it."""
+    """A fresh simulated cluster, with the worker's client pointed at it as the deployed worker."""
     kubesim_server.reset()
-    settings.PODS_KUBECONFIG = str(kubesim_server.write_kubeconfig(tmp_path / "kubeconfig"))
+    token = kubesim_server.service_account_token(*TEST_ACCOUNT)
+    settings.PODS_KUBECONFIG = str(kubesim.write_kubeconfig(tmp_path / "kubeconfig", kubesim_server.url, token))
     settings.PODS_KUBE_NAMESPACE = "default"
     settings.PODS_KUBE_BACKOFF_MAX = 0.05  # keep retries quick in tests
     kube_client.reset_client()
     yield kubesim_server
+    refused = [u for u in kubesim_server.usage() if u["forbidden"]]
     kubesim_server.clear_faults()
     kube_client.reset_client()
+    assert not refused, f"the code made requests deploy/base/rbac.yaml does not grant: {refused}"
 
 
 @pytest.fixture
-def core(sim, settings):
-    """A separate CoreV1Api for the test's own look at the cluster."""
+def core(sim, tmp_path):
+    """A separate CoreV1Api (cluster admin) for the test's own look at the cluster."""
     from kubernetes import client, config
 
-    api = config.new_client_from_config(config_file=settings.PODS_KUBECONFIG)
+    api = config.new_client_from_config(config_file=str(sim.write_kubeconfig(tmp_path / "admin-kubeconfig")))
     yield client.CoreV1Api(api)
     api.close()

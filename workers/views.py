@@ -1,5 +1,6 @@
 """The worker side's read-only HTTP views: health (database, Redis, and the cluster as the sweep
 last saw it) and the proxy configuration Traefik polls."""
+import hmac
 import json
 import logging
 
@@ -78,7 +79,14 @@ class HealthcheckView(APIView):
 
 
 def traefik_config(request):
-    """Traefik's HTTP provider endpoint: raw JSON (no envelope, no auth), as upstream serves it."""
+    """Traefik's HTTP provider endpoint: raw JSON (no envelope), as upstream serves it; with
+    ``PODS_TRAEFIK_CONFIG_TOKEN`` set, only for requests sending that shared secret."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    secret = settings.PODS_TRAEFIK_CONFIG_TOKEN
+    sent = request.headers.get("X-Pods-Traefik-Config-Token", "")
+    if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
+        return HttpResponse(json.dumps({"message": "The proxy configuration needs the shared secret "
+                                                   "(header X-Pods-Traefik-Config-Token)."}),
+                            status=403, content_type="application/json")
     return HttpResponse(json.dumps(current_config()), content_type="application/json")
