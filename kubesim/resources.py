@@ -100,7 +100,7 @@ class Resource:
 _META = ("metadata.name", "metadata.namespace")
 
 RESOURCES: dict[str, Resource] = {r.plural: r for r in (
-    Resource("pods", "Pod", short_names=("po",), subresources=("status", "log"),
+    Resource("pods", "Pod", short_names=("po",), subresources=("status", "log", "exec"),
              field_names=_META + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
                                   "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
                                   "status.podIP", "status.podIPs", "status.nominatedNodeName"),

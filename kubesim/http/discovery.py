@@ -45,8 +45,9 @@ def api_resources() -> dict:
         entry["storageVersionHash"] = hashlib.sha256(res.plural.encode()).hexdigest()[:11]
         resources.append(entry)
         for sub in res.subresources:
-            verbs = {"log": ["get"], "finalize": ["update"]}.get(sub, ["get", "patch", "update"])
-            kind = "Namespace" if sub == "finalize" else res.kind
+            verbs = {"log": ["get"], "finalize": ["update"], "exec": ["create", "get"]}.get(
+                sub, ["get", "patch", "update"])
+            kind = {"finalize": "Namespace", "exec": "PodExecOptions"}.get(sub, res.kind)
             resources.append({"name": f"{res.plural}/{sub}", "singularName": "",
                               "namespaced": res.namespaced, "kind": kind, "verbs": verbs})
     return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}

@@ -17,6 +17,7 @@ from ..resources import RESOURCES, Resource
 from ..selectors import parse_field_selector, parse_label_selector
 from ..tables import build_table, wants_table
 from .common import dry_run, json_response, media_type, query_bool, query_int, read_body
+from .execws import serve_exec
 from .listing import list_objects, matching
 from .podlog import serve_log
 from .watch import serve_watch
@@ -51,7 +52,8 @@ def parse_path(tail: str) -> Target:
     namespaces = RESOURCES["namespaces"]
     if parts[0] == "namespaces" and len(parts) >= 3 and parts[2] not in namespaces.subresources:
         resource = RESOURCES.get(parts[2])
-        if resource is None or not resource.namespaced or len(parts) > 5:
+        if resource is None or not resource.namespaced or len(parts) > 5 or \
+                (len(parts) == 5 and parts[4] not in resource.subresources):
             raise _not_found_path()
         return Target(resource, parts[1], parts[3] if len(parts) > 3 else None,
                       parts[4] if len(parts) > 4 else "", watch)
@@ -92,7 +94,8 @@ def _object_response(request: web.Request, cluster, resource: Resource, obj: dic
     return json_response(obj, status, headers=_warning_headers(warnings) if warnings else None)
 
 
-SUBRESOURCE_METHODS = {"status": ("GET", "PUT", "PATCH"), "finalize": ("PUT",), "log": ("GET",)}
+SUBRESOURCE_METHODS = {"status": ("GET", "PUT", "PATCH"), "finalize": ("PUT",), "log": ("GET",),
+                       "exec": ("GET", "POST")}
 COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
@@ -107,6 +110,8 @@ async def handle(request: web.Request, cluster) -> web.StreamResponse:
             raise errors.method_not_allowed()
         if target.subresource == "log":
             return await serve_log(request, cluster, target.namespace, target.name)
+        if target.subresource == "exec":
+            return await serve_exec(request, cluster, target.namespace, target.name)
         return await _item(request, cluster, target)
     verbs = ITEM_VERBS if target.name else COLLECTION_VERBS
     if verbs.get(method) not in res.verbs:
