@@ -24,6 +24,7 @@ from .kinds import pvc as pvc_kind
 from .kinds.config import ConfigMapStrategy, SecretStrategy
 from .kinds.misc import EventStrategy, NodeStrategy, node_object
 from .kinds.namespace import NamespaceStrategy
+from .kinds.networkpolicy import NetworkPolicyStrategy
 from .kinds.pod import PodStrategy
 from .kinds.pvc import PVCStrategy
 from .kinds.service import Allocator, ServiceStrategy
@@ -39,7 +40,8 @@ from .userland import APPLETS, PROGRAMS
 STRATEGIES = {"pods": PodStrategy, "services": ServiceStrategy,
               "persistentvolumeclaims": PVCStrategy, "secrets": SecretStrategy,
               "configmaps": ConfigMapStrategy, "events": EventStrategy,
-              "namespaces": NamespaceStrategy, "nodes": NodeStrategy}
+              "namespaces": NamespaceStrategy, "nodes": NodeStrategy,
+              "networkpolicies": NetworkPolicyStrategy}
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 

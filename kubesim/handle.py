@@ -145,7 +145,8 @@ class KubeSim:
              container: str | None = None, stdin: bytes | None = None,
              timeout: float = 60.0) -> "ExecResult":
         """Run ``command`` in a running container (no WebSocket); returns
-        ``ExecResult(status, stdout, stderr)``.  Errors are :class:`ApiError`\s."""
+        ``ExecResult(status, stdout, stderr)``; failures raise
+        :class:`~kubesim.errors.ApiError`."""
         future = asyncio.run_coroutine_threadsafe(
             run_captured(self._server.cluster, namespace, pod, list(command), container, stdin),
             self._loop)

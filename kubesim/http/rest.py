@@ -1,8 +1,8 @@
-"""``/api/v1/...`` routing and the CRUD verbs.
+"""``/api/v1/...`` and ``/apis/{group}/{version}/...`` routing and the CRUD verbs.
 
 Paths are parsed by hand because ``/api/v1/namespaces/{name}/status`` (a
 namespace subresource) and ``/api/v1/namespaces/{ns}/{resource}`` share a
-shape.  The legacy ``/api/v1/watch/...`` prefix is accepted too.
+shape.  The legacy ``.../watch/...`` prefix is accepted too.
 """
 
 from __future__ import annotations
@@ -41,8 +41,13 @@ def _not_found_path() -> errors.ApiError:
                            {})
 
 
-def parse_path(tail: str) -> Target:
-    """Interpret the part of the path after ``/api/v1/``."""
+def parse_path(tail: str, group: str = "", version: str = "v1") -> Target:
+    """Interpret the part of the path after ``/api/v1/`` (or ``/apis/{group}/{version}/``)."""
+    def lookup(plural: str) -> Resource | None:
+        res = RESOURCES.get(plural)
+        return res if res is not None and res.group == group and res.version == version \
+            else None
+
     parts = [p for p in tail.split("/") if p]
     watch = False
     if parts and parts[0] == "watch":
@@ -51,13 +56,13 @@ def parse_path(tail: str) -> Target:
         raise _not_found_path()
     namespaces = RESOURCES["namespaces"]
     if parts[0] == "namespaces" and len(parts) >= 3 and parts[2] not in namespaces.subresources:
-        resource = RESOURCES.get(parts[2])
+        resource = lookup(parts[2])
         if resource is None or not resource.namespaced or len(parts) > 5 or \
                 (len(parts) == 5 and parts[4] not in resource.subresources):
             raise _not_found_path()
         return Target(resource, parts[1], parts[3] if len(parts) > 3 else None,
                       parts[4] if len(parts) > 4 else "", watch)
-    resource = RESOURCES.get(parts[0])
+    resource = lookup(parts[0])
     if resource is None or len(parts) > 3:
         raise _not_found_path()
     sub = parts[2] if len(parts) > 2 else ""
@@ -101,8 +106,9 @@ ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete
 
 
 async def handle(request: web.Request, cluster) -> web.StreamResponse:
-    """Entry point for every ``/api/v1/...`` request."""
-    target = parse_path(request.match_info["tail"])
+    """Entry point for every ``/api/v1/...`` and ``/apis/{group}/{version}/...`` request."""
+    target = parse_path(request.match_info["tail"], request.match_info.get("group", ""),
+                        request.match_info.get("version", "v1"))
     method, res = request.method, target.resource
     if target.subresource:
         if method not in SUBRESOURCE_METHODS[target.subresource] or \
@@ -154,7 +160,7 @@ async def _delete_collection(request, cluster, res, scope, labels, fields):
                 raise
             continue
         deleted.append({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
-    return json_response({"kind": res.list_kind, "apiVersion": "v1",
+    return json_response({"kind": res.list_kind, "apiVersion": res.api_version,
                           "metadata": {"resourceVersion": str(cluster.store.rv)},
                           "items": deleted})
 
@@ -184,7 +190,7 @@ async def _item(request: web.Request, cluster, target: Target) -> web.StreamResp
     method = request.method
     if method == "GET":
         return _object_response(request, cluster, res,
-                                {"kind": res.kind, "apiVersion": "v1",
+                                {"kind": res.kind, "apiVersion": res.api_version,
                                  **api.get(cluster, res, ns, name)})
     if method in ("PUT", "PATCH"):
         validation, warnings = _field_validation(request), []
