@@ -475,6 +475,10 @@ class _Tar:
                     return 2
                 break
             if len(header) < BLOCK:
+                if first:
+                    await proc.err("This does not look like a tar archive")
+                    await proc.err("Exiting with failure status due to previous errors")
+                    return 2
                 await proc.err("Unexpected EOF in archive")
                 await proc.err("Error is not recoverable: exiting now")
                 return 2

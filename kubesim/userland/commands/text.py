@@ -1093,6 +1093,8 @@ async def dd(proc: Proc, argv: list[str]) -> int:
             full += 1
         else:
             partial += 1
+        handle = getattr(writer, "handle", None)
+        before = handle.node.size() if handle is not None else 0
         try:
             await writer.write(block)
         except FsError as exc:
@@ -1100,6 +1102,10 @@ async def dd(proc: Proc, argv: list[str]) -> int:
                 raise
             await proc.err(f"error writing {quote(out_path or 'standard output')}: "
                            f"{exc.strerror}")
+            written = handle.node.size() - before if handle is not None else 0
+            if written:
+                out_partial += 1
+                total += written
             status = 1
             break
         total += len(block)

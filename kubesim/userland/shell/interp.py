@@ -58,6 +58,7 @@ class Shell:
         self.line = 1
         self.condition = 0
         self.exempt = False
+        self.substitutions = 0
         self.jobs: list[asyncio.Task] = []
         self.expander = Expander(self)
         self.builtins = BUILTINS
@@ -173,6 +174,7 @@ class Shell:
 
     async def substitute(self, src: str) -> str:
         """``$(...)``: run ``src`` in a subshell and capture stdout (trailing newlines cut)."""
+        self.substitutions += 1
         sub = self.fork()
         out = CaptureWriter(limit=64 * 2 ** 20)
         io = {0: self.proc.stdin, 1: out, 2: self.proc.stderr}
@@ -400,7 +402,7 @@ class Shell:
     # -- simple commands -------------------------------------------------------
     async def _run_Simple(self, node: ast.Simple, io: dict) -> int:
         self.line = node.line
-        self.last_status = 0
+        substitutions = self.substitutions
         argv = await self._expand_words(node.words, io)
         try:
             assigns = [(name, await self.expander.one(value)) for name, value in node.assigns]
@@ -416,7 +418,9 @@ class Shell:
                 self.set_var(name, value)
             ok = await self._redirect(node.redirs, fds, opened)
             await _close(opened)
-            return self.last_status if ok else 1
+            # A bare assignment's status is that of its last command substitution, or 0.
+            status = self.last_status if self.substitutions != substitutions else 0
+            return status if ok else 1
         name = argv[0]
         if name == "exec":
             return await self._exec(argv, assigns, node, io)
