@@ -130,8 +130,7 @@ def context_for(cluster, opts: ExecOptions) -> Context:
                   (pod.get("spec") or {}).get("hostname") or opts.pod, now=cluster.clock.now,
                   tty=opts.tty, applets=APPLETS,
                   pod_ip=(pod.get("status") or {}).get("podIP", ""),
-                  node=cluster.config.node_name)
-    ctx.cpus = int(cluster.config.node_cpu) or 1
+                  node=cluster.config.node_name, cpus=max(1, int(cluster.config.node_cpu)))
     return ctx
 
 

@@ -37,6 +37,13 @@ class Context:
     applets: dict = field(default_factory=dict)
     pod_ip: str = ""
     node: str = ""
+    cpus: int = 4
+    last_pid: int = 100
+
+    def next_pid(self) -> int:
+        """A fresh process id for ``$$`` / ``$!``."""
+        self.last_pid += 1
+        return self.last_pid
 
 
 class UsageError(Exception):

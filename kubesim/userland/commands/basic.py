@@ -610,7 +610,7 @@ async def seq(proc: Proc, argv: list[str]) -> int:
 
 
 async def nproc(proc: Proc, argv: list[str]) -> int:
-    await proc.out(f"{proc.ctx.cpus}\n" if hasattr(proc.ctx, "cpus") else "4\n")
+    await proc.out(f"{proc.ctx.cpus}\n")
     return 0
 
 

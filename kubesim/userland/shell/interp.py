@@ -52,7 +52,7 @@ class Shell:
         self.funcs: dict[str, Any] = {}
         self.last_status = 0
         self.last_bg = 0
-        self.pid = _next_pid(self.ctx)
+        self.pid = self.ctx.next_pid()
         self.errexit = self.nounset = self.xtrace = self.pipefail = self.noglob = False
         self.script: str | None = None
         self.line = 1
@@ -206,7 +206,7 @@ class Shell:
                 sub = self.fork()
                 task = asyncio.ensure_future(sub.run(item, dict(io)))
                 self.jobs.append(task)
-                self.last_bg = sub.pid
+                self.last_bg = self.ctx.next_pid()  # ($$ stays the parent's in a subshell)
                 status = 0
                 continue
             self.exempt = False
@@ -624,9 +624,4 @@ def _shell_quote(arg: str) -> str:
         return arg
     return "'" + arg.replace("'", "'\"'\"'") + "'"
 
-
-def _next_pid(ctx) -> int:
-    pid = getattr(ctx, "_next_pid", 100) + 1
-    ctx._next_pid = pid
-    return pid
 
