@@ -789,6 +789,35 @@ async def truncate(proc: Proc, argv: list[str]) -> int:
     return status
 
 
+async def fallocate(proc: Proc, argv: list[str]) -> int:
+    opts, args = parse(proc, argv, "l:o:nv", ["length=", "offset=", "keep-size", "verbose"])
+    length = next((v for o, v in opts if o in ("-l", "--length")), None)
+    offset = next((v for o, v in opts if o in ("-o", "--offset")), "0")
+    if length is None:
+        raise UsageError("no length argument specified")
+    if len(args) != 1:
+        raise UsageError("no filename specified" if not args else
+                         "unexpected number of arguments")
+    try:
+        size, start = parse_size(length), parse_size(offset)
+    except ValueError as exc:
+        raise UsageError(f"invalid length value specified: {quote(str(exc))}",
+                         hint=False) from None
+    try:
+        handle = proc.fs.open_write(args[0], truncate=False)
+    except FsError as exc:
+        await proc.err(f"cannot open {args[0]}: {exc.strerror}")
+        return 1
+    current = handle.node.size() if hasattr(handle.node, "data") else 0
+    wanted = start + size
+    if wanted > current and not any(o in ("-n", "--keep-size") for o, _ in opts):
+        if wanted - current > handle.volume.available():
+            await proc.err("fallocate failed: No space left on device")
+            return 1
+        handle.truncate(wanted)
+    return 0
+
+
 async def mktemp(proc: Proc, argv: list[str]) -> int:
     opts, args = parse(proc, argv, "dqup:t", ["directory", "quiet", "dry-run", "tmpdir="])
     flags = {o for o, _ in opts}
@@ -825,4 +854,4 @@ async def mktemp(proc: Proc, argv: list[str]) -> int:
 COMMANDS = {"ls": ls, "cat": cat, "mkdir": mkdir, "rmdir": rmdir, "rm": rm, "cp": cp,
             "mv": mv, "touch": touch, "ln": ln, "chmod": chmod, "chown": chown,
             "chgrp": chgrp, "readlink": readlink, "realpath": realpath,
-            "truncate": truncate, "mktemp": mktemp}
+            "truncate": truncate, "mktemp": mktemp, "fallocate": fallocate}
