@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "of the admin")
     p.add_argument("--history", type=int, default=100_000,
                    help="watch history length (older resourceVersions get 410)")
+    p.add_argument("--fs-budget", default="2Gi",
+                   help="bytes all simulated filesystems may hold together (quantity)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -57,7 +59,7 @@ async def _serve(args: argparse.Namespace) -> None:
                     node_cpu_quantity=args.node_cpu, node_memory_quantity=args.node_memory,
                     node_pods=args.node_pods, token=args.token or None,
                     require_auth=args.require_auth, rbac=args.rbac,
-                    history_size=args.history)
+                    history_size=args.history, fs_budget=args.fs_budget)
     server = Server(config, args.host, args.port)
     await server.start()
     token = config.token
