@@ -87,12 +87,6 @@ class Proc:
         except FsError:
             pass
 
-    async def fail(self, path: str, exc: FsError, verb: str = "") -> None:
-        """``name: [verb ]'path': reason`` - the coreutils shape."""
-        quoted = quotef(path)
-        await self.err(f"{verb} {quoted}: {exc.strerror}" if verb else
-                       f"{quoted}: {exc.strerror}")
-
     def open_input(self, path: str) -> Reader:
         """A reader for a path (``-`` is stdin); raises :class:`FsError`."""
         if path == "-":
