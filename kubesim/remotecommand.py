@@ -182,6 +182,8 @@ async def execute(cluster, opts: ExecOptions, stdin: Reader, stdout: Writer,
     if main is None:
         raise _runtime_error(f"exec {path}: exec format error")
     ctx = context_for(cluster, opts)
+    key = (opts.namespace, opts.pod, opts.container)
+    ctx.detach = lambda job: cluster.execs.add(key, job)
     proc = Proc(ctx, view, env, stdin, stdout, stderr, name=args[0].rsplit("/", 1)[-1])
     proc.argv0 = args[0]
     try:

@@ -39,6 +39,9 @@ class Context:
     node: str = ""
     cpus: int = 4
     last_pid: int = 100
+    # Keeps a background job running after its shell exits (kubesim registers it with the
+    # container, which kills it when it stops).
+    detach: Callable[[object], None] = lambda task: None
 
     def next_pid(self) -> int:
         """A fresh process id for ``$$`` / ``$!``."""

@@ -12,7 +12,7 @@ import tarfile
 
 import pytest
 
-from .helpers import pod_manifest
+from .helpers import pod_manifest, wait_for
 
 
 @pytest.fixture
@@ -309,3 +309,18 @@ def test_non_root_permissions(sim, core):
                                      "| cut -d' ' -f3,4; touch /etc/x; echo rc=$?"])
     assert r.stdout.decode().splitlines() == ["1000", "1000 1000", "rc=1"]
     assert r.stderr == b"touch: cannot touch '/etc/x': Permission denied\n"
+
+
+def test_background_jobs_with_redirected_output_outlive_their_exec(sim, core, box):
+    # Holding the exec's stdout keeps the session open, as on a node ...
+    assert box("sleep 0.05 & echo waits").stdout == b"waits\n"
+    # ... a daemonised job detaches and keeps running in the container ...
+    r = box("(sleep 0.2; echo late > /tmp/late) >/dev/null 2>&1 & echo started")
+    assert r.stdout == b"started\n"
+    assert box("cat /tmp/late").status == 1
+    wait_for(lambda: box("cat /tmp/late").stdout == b"late\n")
+    # ... until its container stops.
+    box("sleep 600 > /dev/null 2>&1 &")
+    assert sim.call(lambda c: sum(len(t) for t in c.execs._tasks.values())) == 1
+    core.delete_namespaced_pod("box", "default", grace_period_seconds=0)
+    assert sim.call(lambda c: sum(len(t) for t in c.execs._tasks.values())) == 0
