@@ -324,3 +324,17 @@ def test_background_jobs_with_redirected_output_outlive_their_exec(sim, core, bo
     assert sim.call(lambda c: sum(len(t) for t in c.execs._tasks.values())) == 1
     core.delete_namespaced_pod("box", "default", grace_period_seconds=0)
     assert sim.call(lambda c: sum(len(t) for t in c.execs._tasks.values())) == 0
+
+
+def test_machine_readable_listings(sim, box):
+    r = box("mkdir /m && printf abc > /m/f && touch -d @1700000000 /m/f && "
+            "ls -l --time-style=+%s /m | tail -1 && ls -l --time-style=long-iso /m | tail -1 && "
+            "df -B1 --output=target,used / && stat -c '%s %Y %n' /m/f")
+    assert r.stdout.decode().splitlines() == [
+        "-rw-r--r-- 1 root root 3 1700000000 f",
+        "-rw-r--r-- 1 root root 3 2023-11-14 22:13 f",
+        "Mounted on Used",
+        r.stdout.decode().splitlines()[3],
+        "3 1700000000 /m/f"]
+    target, used = r.stdout.decode().splitlines()[3].split()
+    assert target == "/" and int(used) > 0
