@@ -25,7 +25,7 @@ from .fs.vfs import FsView
 from .userland import APPLETS
 from .userland.process import SIGKILL_STATUS, Context, Proc, run_main
 from .userland.runner import find_program, resolve_program
-from .userland.streams import Reader, Writer
+from .userland.streams import BytesReader, CaptureWriter, Reader, Writer
 
 RUNC = "OCI runtime exec failed: exec failed: unable to start container process: "
 
@@ -182,6 +182,8 @@ async def execute(cluster, opts: ExecOptions, stdin: Reader, stdout: Writer,
     if main is None:
         raise _runtime_error(f"exec {path}: exec format error")
     ctx = context_for(cluster, opts)
+    key = (opts.namespace, opts.pod, opts.container)
+    ctx.detach = lambda job: cluster.execs.add(key, job)
     proc = Proc(ctx, view, env, stdin, stdout, stderr, name=args[0].rsplit("/", 1)[-1])
     proc.argv0 = args[0]
     try:
@@ -237,7 +239,6 @@ class ExecResult:
 async def run_captured(cluster, namespace: str, pod: str, command: list[str],
                        container: str | None = None, stdin: bytes | None = None) -> ExecResult:
     """Run a command and collect its output (the handle's ``exec``; no WebSocket)."""
-    from .userland.streams import BytesReader, CaptureWriter
     opts = prepare(cluster, namespace, pod, container, command, stdin is not None, True, True,
                    False)
     out, err = CaptureWriter(), CaptureWriter()

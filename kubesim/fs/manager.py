@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from ..clock import parse_time
 from ..quantity import parse_quantity
+from ..scenarios import image_repository
 from . import image
 from .errors import FsError
 from .nodes import Budget, Dir, File, Node, Symlink, Volume, clone
@@ -280,11 +281,15 @@ class Filesystems:
         return ns
 
     def _program(self, namespace: str, pod: str, container: str):
+        # The main process of a kubesim/<name> image (whatever its scenario) leaves files.
         rt = self.cluster.kubelet.get(namespace, pod)
         c = rt.container(container) if rt else None
-        if c is None or c.state != "running":
+        if c is None or not c.instances:
             return None
-        return self.programs.get(getattr(c.scenario, "program", None) or "")
+        repo = image_repository(c.image)
+        if not (repo.startswith("kubesim/") or "/kubesim/" in repo):
+            return None
+        return self.programs.get(repo.rsplit("/", 1)[-1])
 
     @staticmethod
     def _mountpoint(ns: MountNamespace, path: str, want_dir: bool) -> None:

@@ -19,7 +19,7 @@ import stat
 from typing import Callable, Iterator
 
 from .errors import FsError
-from .nodes import (Device, Dir, File, Node, Symlink, Volume, charged_size, clone, mark_removed,
+from .nodes import (Device, Dir, File, Node, Symlink, Volume, charged_size, mark_removed,
                     tree_size)
 
 MAX_SYMLINKS = 40
@@ -53,12 +53,6 @@ class Loc:
         self.parent = parent
         self.name = name
         self.path = path
-
-
-def join(*parts: str) -> str:
-    """Join path parts with single slashes."""
-    out = "/".join(p.strip("/") for p in parts if p.strip("/"))
-    return "/" + out if parts and parts[0].startswith("/") else out
 
 
 def normalize(path: str) -> str:
@@ -225,10 +219,6 @@ class FsView:
     def is_mountpoint(self, loc: Loc) -> bool:
         """Whether ``loc`` is the root of a mount (it cannot be removed or renamed)."""
         return loc.path == "/" or loc.path in self.ns.mounts
-
-    def lstat(self, path: str) -> Loc:
-        """Resolve without following a final symlink."""
-        return self.walk(path, follow=False)
 
     def exists(self, path: str, follow: bool = True) -> bool:
         """Whether ``path`` resolves."""
@@ -515,12 +505,6 @@ class FsView:
             raise FsError(errno.EPERM, path)
         loc.node.mtime = mtime
         loc.node.ctime = self.now()
-
-    def copy_tree(self, loc: Loc, path: str, preserve: bool) -> Node:
-        """A copy of a resolved node ready for :meth:`place` (contents shared)."""
-        if self.uid != 0 and not self.may(loc.node, R):
-            raise FsError(errno.EACCES, path)
-        return clone(loc.node, self.now(), preserve, self.uid, self.gid)
 
     def walk_tree(self, loc: Loc) -> Iterator[tuple[Loc, int]]:
         """Depth-first pre-order ``(loc, depth)`` below a resolved directory (not following

@@ -155,7 +155,7 @@ class NetworkPolicyStrategy(Strategy):
         if not isinstance(spec, dict):
             return
         spec.setdefault("podSelector", {})
-        for direction, key in (("ingress", "from"), ("egress", "to")):
+        for direction in ("ingress", "egress"):
             for rule in spec.get(direction) or []:
                 if isinstance(rule, dict):
                     for port in rule.get("ports") or []:

@@ -39,6 +39,9 @@ class Context:
     node: str = ""
     cpus: int = 4
     last_pid: int = 100
+    # Keeps a background job running after its shell exits (kubesim registers it with the
+    # container, which kills it when it stops).
+    detach: Callable[[object], None] = lambda task: None
 
     def next_pid(self) -> int:
         """A fresh process id for ``$$`` / ``$!``."""
@@ -86,12 +89,6 @@ class Proc:
             await self.stderr.write(text.encode())
         except FsError:
             pass
-
-    async def fail(self, path: str, exc: FsError, verb: str = "") -> None:
-        """``name: [verb ]'path': reason`` - the coreutils shape."""
-        quoted = quotef(path)
-        await self.err(f"{verb} {quoted}: {exc.strerror}" if verb else
-                       f"{quoted}: {exc.strerror}")
 
     def open_input(self, path: str) -> Reader:
         """A reader for a path (``-`` is stdin); raises :class:`FsError`."""

@@ -1,6 +1,7 @@
-"""What a scenario image's main process leaves in its container's filesystem.
+"""What the main process of a ``kubesim/<name>`` image leaves in its container.
 
-``kubesim/web`` "serves HTTP on port 5000": it writes its pid file and a log
+``kubesim/web`` "serves HTTP on port 5000" (it behaves like the ``happy``
+scenario, or whatever scenario applies): it writes its pid file and a log
 line when the container starts, so ``kubectl exec web -- cat /run/web.pid``
 and ``tail /var/log/web.log`` see what a real web server would leave behind.
 The files are written (stamped with the container's start time) when the

@@ -329,3 +329,14 @@ def test_idle_pods_have_no_filesystems(sim, core):
     assert sim.call(lambda c: len(c.fs.pods)) == 0
     sim.exec("default", "idle-0", ["true"])
     assert sim.call(lambda c: len(c.fs.pods)) == 1
+
+
+def test_web_image_leaves_its_files_whatever_its_scenario(sim, core):
+    sim.set_scenario("crashloop")  # a default rule still applies to kubesim/web pods
+    core.create_namespaced_pod("default", pod_manifest("w", image="kubesim/web:1"))
+    sim.advance(2.5)
+    r = sim.exec("default", "w", ["sh", "-c", "cat /run/web.pid /var/log/web.log"])
+    assert r.stdout == b"1\nkubesim/web: listening on 0.0.0.0:5000\n"
+    sim.advance(10)
+    assert core.read_namespaced_pod("w", "default").status.container_statuses[0] \
+        .restart_count >= 1

@@ -12,7 +12,7 @@ import tarfile
 
 import pytest
 
-from .helpers import pod_manifest
+from .helpers import pod_manifest, wait_for
 
 
 @pytest.fixture
@@ -31,12 +31,15 @@ SHELL_CASES = [
     # quoting and expansion
     ("echo 'a  b' \"c  $HOME\" d\\ e", "a  b c  /root d e\n"),
     ("x=1; y=\"$x$x\"; echo ${y} ${#y} ${z:-dflt} ${z-} \"${z:+set}\"", "11 2 dflt \n"),
-    ("v=/a/b/c.tar.gz; echo ${v##*/} ${v%%.*} ${v#*/} ${v%.gz}", "c.tar.gz /a/b/c a/b/c.tar.gz /a/b/c.tar\n"),
+    ("v=/a/b/c.tar.gz; echo ${v##*/} ${v%%.*} ${v#*/} ${v%.gz}",
+     "c.tar.gz /a/b/c a/b/c.tar.gz /a/b/c.tar\n"),
     ("v=aXbXc; echo ${v/X/-} ${v//X/-}", "a-bXc a-b-c\n"),
-    ("echo $((3 + 4 * 2)) $((10 / 3)) $((-7 % 3)) $((1 << 4)) $((2 > 1 && 0 || 5))", "11 3 -1 16 1\n"),
+    ("echo $((3 + 4 * 2)) $((10 / 3)) $((-7 % 3)) $((1 << 4)) $((2 > 1 && 0 || 5))",
+     "11 3 -1 16 1\n"),
     ("i=0; while [ $i -lt 3 ]; do i=$((i+1)); done; echo $i", "3\n"),
     ("echo $(echo inner $(echo nested)) `echo back`", "inner nested back\n"),
-    ("set -- one 'two three'; for a in \"$@\"; do echo \"[$a]\"; done; echo $#", "[one]\n[two three]\n2\n"),
+    ("set -- one 'two three'; for a in \"$@\"; do echo \"[$a]\"; done; echo $#",
+     "[one]\n[two three]\n2\n"),
     ("f() { echo \"f:$1:$#\"; return 3; }; f a b; echo $?", "f:a:2\n3\n"),
     ("a=; [ -z \"$a\" ] && echo empty || echo full", "empty\n"),
     ("false; echo $?; true; echo $?; ! false; echo $?", "1\n0\n0\n"),
@@ -62,7 +65,8 @@ SHELL_CASES = [
     ("eval 'a=5; echo $a'", "5\n"),
     ("echo \"$(printf 'a\\n\\n\\n')\"end", "aend\n"),
     ("cd /etc; echo pass*; echo nomatch*; echo 'quoted*'", "passwd\nnomatch*\nquoted*\n"),
-    ("mkdir -p /g && touch /g/a.txt /g/b.txt /g/.hidden /g/c.log && echo /g/*.txt && echo /g/*", "/g/a.txt /g/b.txt\n/g/a.txt /g/b.txt /g/c.log\n"),
+    ("mkdir -p /g && touch /g/a.txt /g/b.txt /g/.hidden /g/c.log && echo /g/*.txt && echo /g/*",
+     "/g/a.txt /g/b.txt\n/g/a.txt /g/b.txt /g/c.log\n"),
     ("type cd; command -v ls; type nosuch", "cd is a shell builtin\n/bin/ls\nnosuch: not found\n"),
     ("umask; umask 077; touch /tmp/u; stat -c %a /tmp/u", "0022\n600\n"),
 ]
@@ -305,3 +309,32 @@ def test_non_root_permissions(sim, core):
                                      "| cut -d' ' -f3,4; touch /etc/x; echo rc=$?"])
     assert r.stdout.decode().splitlines() == ["1000", "1000 1000", "rc=1"]
     assert r.stderr == b"touch: cannot touch '/etc/x': Permission denied\n"
+
+
+def test_background_jobs_with_redirected_output_outlive_their_exec(sim, core, box):
+    # Holding the exec's stdout keeps the session open, as on a node ...
+    assert box("sleep 0.05 & echo waits").stdout == b"waits\n"
+    # ... a daemonised job detaches and keeps running in the container ...
+    r = box("(sleep 0.2; echo late > /tmp/late) >/dev/null 2>&1 & echo started")
+    assert r.stdout == b"started\n"
+    assert box("cat /tmp/late").status == 1
+    wait_for(lambda: box("cat /tmp/late").stdout == b"late\n")
+    # ... until its container stops.
+    box("sleep 600 > /dev/null 2>&1 &")
+    assert sim.call(lambda c: sum(len(t) for t in c.execs._tasks.values())) == 1
+    core.delete_namespaced_pod("box", "default", grace_period_seconds=0)
+    assert sim.call(lambda c: sum(len(t) for t in c.execs._tasks.values())) == 0
+
+
+def test_machine_readable_listings(sim, box):
+    r = box("mkdir /m && printf abc > /m/f && touch -d @1700000000 /m/f && "
+            "ls -l --time-style=+%s /m | tail -1 && ls -l --time-style=long-iso /m | tail -1 && "
+            "df -B1 --output=target,used / && stat -c '%s %Y %n' /m/f")
+    assert r.stdout.decode().splitlines() == [
+        "-rw-r--r-- 1 root root 3 1700000000 f",
+        "-rw-r--r-- 1 root root 3 2023-11-14 22:13 f",
+        "Mounted on Used",
+        r.stdout.decode().splitlines()[3],
+        "3 1700000000 /m/f"]
+    target, used = r.stdout.decode().splitlines()[3].split()
+    assert target == "/" and int(used) > 0

@@ -9,7 +9,7 @@ import stat as stat_mod
 import time
 
 from ...fs.errors import FsError
-from ...fs.nodes import DIR_SIZE, Device, Dir, File, Node, Symlink
+from ...fs.nodes import Device, Dir, File, Node, Symlink
 from ...fs.vfs import FsView, Loc
 
 _UNITS = {"": 1, "c": 1, "w": 2, "b": 512, "k": 1024, "K": 1024, "M": 1024 ** 2,
@@ -74,11 +74,6 @@ def nlink(node: Node) -> int:
     if isinstance(node, Dir):
         return 2 + sum(1 for c in node.children.values() if isinstance(c, Dir))
     return 1
-
-
-def size_of(node: Node) -> int:
-    """``st_size``."""
-    return node.size()
 
 
 def blocks_of(node: Node) -> int:
@@ -281,8 +276,3 @@ def _preserve(fs: FsView, loc: Loc, src: Node) -> None:
     node.mode = (node.mode & ~0o7777) | src.perm
     if fs.uid == 0:
         node.uid, node.gid = src.uid, src.gid
-
-
-def dir_size(node: Node) -> int:
-    """Apparent size of a directory entry (ext4 reports 4096)."""
-    return DIR_SIZE if isinstance(node, Dir) else node.size()

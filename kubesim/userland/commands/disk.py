@@ -249,6 +249,10 @@ async def df(proc: Proc, argv: list[str]) -> int:
                 mounts.append(mount)
     else:
         mounts = fs.ns.mount_list()
+    output = next((v for o, v in opts if o == "--output"), None)
+    if output is not None:
+        return await _df_output(proc, mounts, output.split(",") if output else
+                                list(_DF_FIELDS), unit, human_readable, si, status)
     size_header = "Size" if human_readable else ("1K-blocks" if unit == 1024 else
                                                  f"{unit // 1024}K-blocks" if unit % 1024 == 0
                                                  else f"{unit}B-blocks")
@@ -283,6 +287,49 @@ async def df(proc: Proc, argv: list[str]) -> int:
             else:
                 cells.append(cell.rjust(widths[i]))
         lines.append(" ".join(cells))
+    await proc.out("\n".join(lines) + "\n")
+    return status
+
+
+_DF_FIELDS = {"source": "Filesystem", "fstype": "Type", "itotal": "Inodes", "iused": "IUsed",
+              "iavail": "IFree", "ipcent": "IUse%", "size": "1K-blocks", "used": "Used",
+              "avail": "Avail", "pcent": "Use%", "file": "File", "target": "Mounted on"}
+
+
+async def _df_output(proc: Proc, mounts: list, fields: list[str], unit: int, human_readable: bool,
+                     si: bool, status: int) -> int:
+    """``df --output=FIELD,...``."""
+    for name in fields:
+        if name not in _DF_FIELDS:
+            await proc.err(f"{quote(name)}: not a valid field for --output")
+            await proc.err_raw("Try 'df --help' for more information.\n")
+            return 1
+
+    def fmt(n: int) -> str:
+        return human(n, si) if human_readable else str(math.ceil(n / unit))
+
+    size_header = "Size" if human_readable else ("1K-blocks" if unit == 1024 else
+                                                 f"{unit}B-blocks" if unit % 1024 else
+                                                 f"{unit // 1024}K-blocks")
+    rows = [[size_header if f == "size" else _DF_FIELDS[f] for f in fields]]
+    for mount in mounts:
+        volume = mount.volume
+        if volume.destroyed:
+            continue
+        total, used = volume.total(), volume.used
+        avail = min(volume.available(), max(0, total - used))
+        pct = f"{math.ceil(used * 100 / (used + avail)) if used else 0}%"
+        values = {"source": mount.source, "fstype": volume.fstype, "itotal": "1048576",
+                  "iused": "-", "iavail": "-", "ipcent": "-", "size": fmt(total),
+                  "used": fmt(used), "avail": fmt(avail), "pcent": pct, "file": mount.path,
+                  "target": mount.path}
+        rows.append([values[f] for f in fields])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(fields))]
+    lines = []
+    for r in rows:
+        cells = [cell.ljust(widths[i]) if fields[i] in ("source", "fstype", "file", "target")
+                 else cell.rjust(widths[i]) for i, cell in enumerate(r)]
+        lines.append(" ".join(cells).rstrip())
     await proc.out("\n".join(lines) + "\n")
     return status
 

@@ -31,6 +31,8 @@ async def ls(proc: Proc, argv: list[str]) -> int:
                         "inode", "reverse", "color=", "classify", "numeric-uid-gid", "size",
                         "full-time", "time-style="])
     flags = {o.lstrip("-") for o, _ in opts}
+    style = next((v for o, v in opts if o == "--time-style"), "full-iso"
+                 if "full-time" in flags else "")
     long_ = bool(flags & {"l", "n", "numeric-uid-gid", "full-time"})
     show = "all" if flags & {"a", "all"} else "almost" if flags & {"A", "almost-all"} else ""
     fs = proc.fs
@@ -98,9 +100,7 @@ async def ls(proc: Proc, argv: list[str]) -> int:
             shown = name + _classify(node, flags)
             if isinstance(node, Symlink):
                 shown += f" -> {node.target}"
-            when = ls_time(node.mtime, now)
-            if "full-time" in flags:
-                when = full_time(node.mtime)
+            when = _ls_when(node.mtime, now, style)
             rows.append([f"{node.ino}" if flags & {"i", "inode"} else None, mode_string(node),
                          str(nlink(node)), owner, group, size, when, shown,
                          blocks_of(node)])
@@ -160,6 +160,22 @@ async def ls(proc: Proc, argv: list[str]) -> int:
                        if name not in (".", "..") and isinstance(child.node, Dir)]
             queue[0:0] = subdirs
     return status
+
+
+def _ls_when(ts: float, now: float, style: str) -> str:
+    # --time-style: full-iso, long-iso, iso, locale/default, or +FORMAT.
+    style = style.removeprefix("posix-")
+    if style == "full-iso":
+        return full_time(ts)
+    if style == "long-iso":
+        return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
+    if style == "iso":
+        fmt = "%m-%d %H:%M" if abs(now - ts) < 182.5 * 86400 else "%Y-%m-%d "
+        return time.strftime(fmt, time.gmtime(ts))
+    if style.startswith("+"):
+        from .basic import strftime  # basic imports this module
+        return strftime(style[1:].split("\n")[0], ts)
+    return ls_time(ts, now)
 
 
 def _classify(node, flags) -> str:

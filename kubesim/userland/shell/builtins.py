@@ -225,7 +225,7 @@ async def b_set(sh, argv, fds):
             return 0
         if arg in ("-o", "+o"):
             if i + 1 >= len(args):
-                for flag, name in _OPTIONS.items():
+                for name in _OPTIONS.values():
                     await _out(fds, f"{name:<16}{'on' if getattr(sh, name) else 'off'}\n")
                 await _out(fds, f"{'pipefail':<16}{'on' if sh.pipefail else 'off'}\n")
                 return 0

@@ -59,7 +59,7 @@ class Shell:
         self.condition = 0
         self.exempt = False
         self.substitutions = 0
-        self.jobs: list[asyncio.Task] = []
+        self.jobs: list[tuple[asyncio.Task, bool]] = []
         self.expander = Expander(self)
         self.builtins = BUILTINS
 
@@ -124,7 +124,7 @@ class Shell:
             status = exc.status
         except (FunctionReturn, LoopControl):
             status = self.last_status
-        await self.wait_jobs()
+        await self.finish_jobs()
         return status
 
     async def run_interactive(self, reader: Reader, io: dict, prompt: bool = False) -> int:
@@ -160,17 +160,33 @@ class Shell:
             except (FunctionReturn, LoopControl):
                 status = self.last_status
             await _flush(io.get(1))
-        await self.wait_jobs()
+        await self.finish_jobs()
         return status
 
     async def wait_jobs(self) -> None:
         """Wait for background jobs (``wait``)."""
         jobs, self.jobs = self.jobs, []
-        for job in jobs:
+        for job, _ in jobs:
             try:
                 await job
             except Exception:  # a job's failure is its own
                 pass
+
+    async def finish_jobs(self) -> None:
+        """The shell exits: jobs still holding its stdout/stderr keep the session open (as
+        the exec stream stays open while any process writes to it); the others detach and
+        live on in the container (``nohup server >/dev/null 2>&1 &``)."""
+        jobs, self.jobs = self.jobs, []
+        for job, holds in jobs:
+            if job.done():
+                continue
+            if holds:
+                try:
+                    await job
+                except Exception:  # a job's failure is its own
+                    pass
+            else:
+                self.ctx.detach(job)
 
     async def substitute(self, src: str) -> str:
         """``$(...)``: run ``src`` in a subshell and capture stdout (trailing newlines cut)."""
@@ -205,7 +221,9 @@ class Shell:
             if background:
                 sub = self.fork()
                 task = asyncio.ensure_future(sub.run(item, dict(io)))
-                self.jobs.append(task)
+                ours = (self.proc.stdout, self.proc.stderr)
+                inherits = any(io.get(fd) is stream for fd in (1, 2) for stream in ours)
+                self.jobs.append((task, inherits and not _redirects_output(item)))
                 self.last_bg = self.ctx.next_pid()  # ($$ stays the parent's in a subshell)
                 status = 0
                 continue
@@ -290,7 +308,7 @@ class Shell:
         except ShellExit as exc:
             return exc.status
         finally:
-            await sub.wait_jobs()
+            await sub.finish_jobs()
             await _close(opened)
 
     async def _run_Group(self, node: ast.Group, io: dict) -> int:
@@ -455,8 +473,7 @@ class Shell:
         except FsError as exc:
             if exc.errno == errno.EPIPE:
                 return SIGPIPE_STATUS
-            await self.error(f"{name}: {'I/O error' if exc.errno == errno.EIO else exc.strerror}",
-                             fds)
+            await self.error(f"{name}: write error: {exc.strerror}", fds)
             return 1
 
     async def _call(self, name: str, argv: list[str], assigns, fds: dict) -> int:
@@ -594,6 +611,22 @@ class Shell:
             if node.device == "stderr":
                 return fds.get(2) or NullWriter()
         return FileWriter(handle)
+
+
+def _redirects_output(item) -> bool:
+    """Whether a job's own redirections send both stdout and stderr elsewhere."""
+    if not isinstance(item, ast.AndOr) or len(item.items) != 1:
+        return False
+    pipeline = item.items[0]
+    if len(pipeline.commands) != 1:
+        return False
+    fds: set[int] = set()
+    for r in getattr(pipeline.commands[0], "redirs", []):
+        if r.op in ("&>", "&>>"):
+            fds |= {1, 2}
+        elif r.op in (">", ">>", ">|", ">&"):
+            fds.add(1 if r.fd is None else r.fd)
+    return {1, 2} <= fds
 
 
 async def _write(stream, data: bytes) -> None:
