@@ -30,7 +30,7 @@ def test_only_available_pods_are_routed_per_protocol(make_pod, client, settings)
     assert http["services"][name]["loadBalancer"]["servers"] == [{"url": f"http://{name}.default.svc:5000"}]
     assert http["middlewares"][f"{name}-ipallowlist"] == {"ipAllowList": {"sourceRange": ["10.0.0.0/8"]}}
     assert http["middlewares"][f"{name}-admin-auth"]["forwardAuth"] == {
-        "address": "https://api.example.org/v3/pods/mypod-admin/auth", "authResponseHeaders": ["X-User"]}
+        "address": "https://api.example.org/v3/pods/mypod-admin/auth?tenant=dev", "authResponseHeaders": ["X-User"]}
     assert tcp["routers"][f"{name}-db"]["tls"] == {"passthrough": True}
     assert tcp["routers"][f"{name}-bolt"]["rule"] == "HostSNI(`mypod-bolt.pods.localhost`)"
     assert "passthrough" not in tcp["routers"][f"{name}-bolt"]["tls"]
