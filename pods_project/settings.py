@@ -204,7 +204,11 @@ PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", secret=True,
 PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30, min=0)
 # How long a fetched OIDC JWKS is trusted before it is fetched again (an unknown `kid` refetches).
 PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
+# The longest a request waits for an OIDC provider (discovery and key set together), seconds.
 PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0, min=0.1)
+# An issuer's keys are fetched at most once per this many seconds, across every process (Redis):
+# tokens naming unknown key ids cannot make the service fetch on every request.
+PODS_OIDC_REFETCH_SECONDS = env.float("PODS_OIDC_REFETCH_SECONDS", default=60.0, min=1)
 
 # Browser login to the admin site through OIDC (mozilla-django-oidc), only when configured.
 # Staff accounts must already exist; they are matched by the username claim, never by email.
