@@ -1,9 +1,12 @@
 """From a Pod row to the plain-value PodSpec the manifest builders take."""
 from django.conf import settings
 
+from core.errors import Forbidden
 from pods.derive import derived_spec
 from pods.models import Pod
+from podspec.images import image_name
 from podspec.resources import RESOURCE_DEFAULTS
+from templates_catalog.models import image_denied
 from workers.kube import client as kube_client
 from workers.kube.manifests import PodSpec
 
@@ -14,6 +17,11 @@ def pod_spec_for(pod: Pod) -> PodSpec:
     Credentials are resolved here and only here: they reach the cluster, never the API.
     """
     spec = derived_spec(pod, resolve_credentials=True).spec
+    # Checked at every start, not only at create: a template version, or the tenant's policy,
+    # may have changed since. The tenant's deny always wins.
+    if image_denied(pod.tenant, spec["image"]):
+        raise Forbidden(f"image '{image_name(spec['image'])}' is denied for tenant '{pod.tenant.tenant_id}' "
+                        "by its image allow-list.")
     resources = {**RESOURCE_DEFAULTS, **(spec.get("resources") or {})}
     queue = settings.PODS_COMPUTE_QUEUE_CONFIG.get(spec.get("compute_queue") or "default", {})
     files = {path: (mount["config_content"], mount.get("config_permissions") or "0644")

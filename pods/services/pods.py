@@ -29,7 +29,7 @@ from podspec.merge import MERGED_FIELDS
 from podspec.mounts import normalise_volume_mounts
 from podspec.networking import default_networking, normalise_networking
 from podspec.resources import normalise_resources
-from templates_catalog.models import image_allowed
+from templates_catalog.models import image_allowed, image_denied
 from tenancy.models import Tenant
 
 from .templated import newest_like, template_version_for
@@ -50,6 +50,14 @@ def _check_image(tenant, image: str) -> None:
     if not image_allowed(tenant, image):
         raise InvalidInput({"image": [
             f"Image {images.image_name(image)!r} is not on this site's allow-list of images."]})
+
+
+def _check_not_denied(tenant, image: str) -> None:
+    """An image a template supplies: its publisher vouched for it, but the tenant's deny wins."""
+    if image and image_denied(tenant, image):
+        raise InvalidInput({"image": [
+            f"Image {images.image_name(image)!r} (from the template) is denied for tenant "
+            f"'{tenant.tenant_id}' by its image allow-list."]})
 
 
 def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None) -> None:
@@ -129,6 +137,7 @@ def pod_create(*, principal, data: dict) -> Pod:
         if not pod.image:
             raise InvalidInput({"image": [f"This field is required: template '{version.reference}' "
                                              "sets no image."]})
+        _check_not_denied(tenant, pod.image)
     _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"])
     try:
         with transaction.atomic():
@@ -195,6 +204,8 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
         return current, []
     if "image" in data and "image" in changes:
         _check_image(tenant, changes["image"])
+    elif "image" in changes:  # a template moved the pod to another image
+        _check_not_denied(tenant, changes["image"])
     if current.template_tag_id is not None and not current.image:
         raise InvalidInput({"image": ["This field is required: the template sets no image."]})
     if "resources" in changes:

@@ -136,7 +136,8 @@ def _validate_image_tenants(value):
 
 
 class NewImageSerializer(StrictSerializer):
-    """tapipy's ``NewImage``. An empty ``tenants`` means the caller's tenant."""
+    """tapipy's ``NewImage``. An empty ``tenants`` means the caller's tenant; otherwise it names
+    the caller's tenant only: ``<own id>`` or ``-<own id>`` (checked by the service)."""
 
     image = StrictCharField(max_length=256, help_text="Image name; a tag is accepted and dropped.")
     tenants = string_list(required=False, max_length=100)

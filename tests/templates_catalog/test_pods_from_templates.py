@@ -141,6 +141,27 @@ def test_an_image_from_a_shared_template_is_vouched_for_by_its_publisher(
     assert created(create(alice, pod_id="viatemplate", template="special"))["image"] == "lab/special:2"
 
 
+def test_a_tenants_deny_wins_over_a_template_shared_site_wide(alice, tenant, other_tenant, make_template, publish):
+    """Security finding 5: a template another tenant shared with ``**`` let our users run an image
+    our own deny entry forbids."""
+    Image.objects.create(tenant=other_tenant, image="lab/special", tenants=["other"], added_by="olga")
+    template = make_template("special", owner="olga", in_tenant=other_tenant)
+    publish(template, {"image": "lab/special:2"}, as_user="olga")
+    TemplatePermission.objects.create(template=template, username="**", level=L.READ)
+    Image.objects.create(tenant=tenant, image="lab/special", tenants=["-dev"], added_by="boss")
+    assert_400_naming(create(alice, pod_id="viatemplate", template="special"), "image", "denied for tenant 'dev'")
+    assert not Pod.objects.filter(pod_id="viatemplate").exists()
+    # Moving an existing pod onto the template is refused the same way.
+    created(create(alice, pod_id="graph", template="neo4j"))
+    assert_400_naming(alice.put("/v3/pods/graph", {"template": "special"}, format="json"), "image", "denied")
+    assert Pod.objects.get(pod_id="graph").image == "neo4j:5-community"
+
+
+def test_a_catalog_image_the_tenant_denies_is_refused_at_create(alice, tenant):
+    Image.objects.create(tenant=tenant, image="neo4j", tenants=["-dev"], added_by="boss")
+    assert_400_naming(create(alice, template="neo4j"), "image", "denied")
+
+
 def test_a_denied_image_cannot_be_set_by_the_user_even_on_a_template_pod(alice, tenant):
     Image.objects.create(tenant=tenant, image="neo4j", tenants=["-dev"], added_by="boss")
     assert_400_naming(create(alice, template="neo4j", image="neo4j:4.4"), "image", "allow-list")
