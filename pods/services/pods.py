@@ -12,10 +12,10 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, QuotaExceeded
+from core.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
 from core.permissions import PermissionLevel
 from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
-from pods.derive import ledger_after, materialise
+from pods.derive import ledger_after, materialise, value_location
 from pods.lifecycle import (
     remove_objects_of_deleted_pod,
     request_status,
@@ -42,6 +42,48 @@ _SHOWN_IN_EVENTS = ("image", "description", "status_requested", "time_to_stop_de
 def actor_of(principal) -> str:
     """How a principal appears in events (admin mode is marked, as upstream's "ADMIN " prefix)."""
     return f"ADMIN {principal.username}" if principal.admin_mode else principal.username
+
+
+def caller_level(pod: Pod, principal) -> int:
+    """The principal's effective level on ``pod`` (the viewset's ``level`` annotation if present)."""
+    level = getattr(pod, "level", None)
+    if level is None:
+        level = Pod.objects.with_level(principal).values_list("level", flat=True).get(pk=pod.pk)
+    return int(level)
+
+
+def _authors_after(pod: Pod, *, level: int, data: dict, sent: dict, before: dict, before_ledger) -> dict:
+    """``value_authors`` once ``data`` is applied by someone holding ``level`` (see pods.derive).
+
+    A value counts as written now when it changed, or when the user takes over a value the
+    template supplied (it enters the ledger): re-sending an ADMIN's value unchanged keeps it the
+    ADMIN's, and re-sending a template's value makes it the sender's. Whatever an ADMIN sends
+    becomes the ADMIN's, changed or not: that is how an ADMIN vouches for a value (or for the
+    template) a USER wrote.
+    """
+    authors = dict(pod.value_authors or {})
+    ledger_before, ledger_now = set(before_ledger or ()), set(pod.modified_fields or ())
+    vouching = level >= PermissionLevel.ADMIN
+    written = []
+    for name in ("command", "arguments"):
+        if name in data and (vouching or name not in ledger_before or before[name] != getattr(pod, name)):
+            written.append(name)
+    for name in ("environment_variables", "volume_mounts"):
+        for key, value in (sent.get(name) or {}).items():
+            location = value_location(name, key)
+            if value is not None and (vouching or location not in ledger_before
+                                      or (before[name] or {}).get(key) != value):
+                written.append(location)
+    if "template" in data and (vouching or before["template"] != pod.template):
+        written.append("template")
+    for location in written:
+        if level >= PermissionLevel.ADMIN:
+            authors.pop(location, None)
+        else:
+            authors[location] = level
+    # Values the user no longer sets now come from the template (or are gone).
+    return {loc: lvl for loc, lvl in authors.items() if loc == "template" or loc in ledger_now
+            or (pod.template_tag_id is None and loc in written)}
 
 
 def _check_image(tenant, image: str) -> None:
@@ -127,6 +169,7 @@ def pod_create(*, principal, data: dict) -> Pod:
         compute_queue=data.get("compute_queue", "default"),
         modified_fields=ledger_after([], {**data, "volume_mounts": volume_mounts} if "volume_mounts" in data
                                      else data),
+        created_by=principal.username,
         status=PodStatus.REQUESTED if wants_on else PodStatus.STOPPED,
         status_changed_at=now,
         creation_ts=now,
@@ -181,8 +224,15 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     change to ``time_to_stop_instance`` moves the running instance's ``time_to_stop_ts``.
     Changes to what runs (:data:`pods.choices.RESTART_FIELDS`) take effect at the next (re)start.
     """
+    level = caller_level(pod, principal)
     tenant = _lock_tenant(pod.tenant) if {"resources", "template"} & set(data) else pod.tenant
     current = Pod.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=pod.pk)
+    if ("status_requested" in data and data["status_requested"] != current.status_requested
+            and level < PermissionLevel.ADMIN):
+        # The same level start_pod, stop_pod and restart_pod need: desired state is ADMIN's.
+        raise Forbidden(f"Not authorized: changing status_requested needs ADMIN permission on pod "
+                        f"'{pod.pod_id}' (as start_pod, stop_pod and restart_pod do); you have "
+                        f"{PermissionLevel(level).label if level else 'no'} permission.")
     before = {name: getattr(current, name) for name in _UPDATE_TRACKED}
     before_ledger = list(current.modified_fields or ())
     sent = {name: _new_value(current, name, value) for name, value in data.items() if name != "template"}
@@ -197,10 +247,15 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     current.modified_fields = ledger_after(current.modified_fields, {
         **data, **({"volume_mounts": sent["volume_mounts"]} if "volume_mounts" in sent else {})})
     materialise(current)
+    authors = _authors_after(current, level=level, data=data, sent=sent, before=before, before_ledger=before_ledger)
+    authors_changed = authors != (current.value_authors or {})
+    current.value_authors = authors
     changes = {name: getattr(current, name) for name in _UPDATE_TRACKED if getattr(current, name) != before[name]}
     if not changes:
-        if current.modified_fields != before_ledger:  # the user now owns values equal to the template's
-            Pod.objects.filter(pk=current.pk).update(modified_fields=current.modified_fields)
+        if current.modified_fields != before_ledger or authors_changed:
+            # The user now owns values equal to the template's.
+            Pod.objects.filter(pk=current.pk).update(modified_fields=current.modified_fields,
+                                                     value_authors=current.value_authors)
         return current, []
     if "image" in data and "image" in changes:
         _check_image(tenant, changes["image"])
@@ -220,7 +275,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
             None if ttl == -1 else current.start_instance_ts + timedelta(seconds=ttl))
     current.update_ts = timezone.now()
     extra = ["template_tag"] if "template" in changes else []
-    current.save(update_fields=[*changes, *extra, "modified_fields", "update_ts"])
+    current.save(update_fields=[*changes, *extra, "modified_fields", "value_authors", "update_ts"])
     changed = [name for name in data if name in changes]
     actor = actor_of(principal)
     PodEvent.for_pod(current, actor=actor, kind=PodEventKind.UPDATED,
@@ -290,6 +345,8 @@ def pod_restart(*, pod: Pod, actor: str, grab_latest_template_tag: bool = False)
             current.template_tag, current.template = newest, newest.reference
             materialise(current)
             fields = {name: getattr(current, name) for name in (*MERGED_FIELDS, "template", "template_tag")}
+            # The restarting ADMIN chose the new version: its values are theirs now.
+            fields["value_authors"] = {k: v for k, v in (current.value_authors or {}).items() if k != "template"}
             message = f"{actor} set status_requested to RESTART, moving to template version {newest.reference}"
     request_status(pod, requested=RequestedStatus.RESTART, actor=actor, fields=fields, message=message)
     wake_reconciler(pod.pk)

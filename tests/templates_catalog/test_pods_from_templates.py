@@ -157,6 +157,24 @@ def test_a_tenants_deny_wins_over_a_template_shared_site_wide(alice, tenant, oth
     assert Pod.objects.get(pod_id="graph").image == "neo4j:5-community"
 
 
+def test_a_user_who_attaches_a_template_gets_only_the_credentials_a_user_may_read(alice, client_for):
+    """Security finding 6: the template's values count as written by whoever attached it."""
+    created(create(alice, pod_id="plain", image="kubesim/happy"))
+    alice.post("/v3/pods/plain/permissions", {"user": "bob", "level": "USER"}, format="json")
+    response = client_for("bob").put("/v3/pods/plain", {"template": "neo4j"}, format="json")
+    assert response.status_code == 200, response.json()
+    withheld = response.json()["metadata"]["placeholders_withheld"]
+    assert "environment_variables.PODS_ADMIN_PASSWORD: admin_password" in withheld
+    assert not any("user_password" in item for item in withheld)
+    # The owner creating a pod from the same template gets everything resolved.
+    created(create(alice, pod_id="mine", template="neo4j"))
+    derived = alice.get("/v3/pods/mine/derived?resolve_secrets=true").json()
+    assert derived["metadata"]["placeholders_withheld"] == []
+    # And an ADMIN who sets the template again vouches for it.
+    alice.put("/v3/pods/plain", {"template": "neo4j"}, format="json")
+    assert alice.get("/v3/pods/plain/derived?resolve_secrets=true").json()["metadata"]["placeholders_withheld"] == []
+
+
 def test_a_catalog_image_the_tenant_denies_is_refused_at_create(alice, tenant):
     Image.objects.create(tenant=tenant, image="neo4j", tenants=["-dev"], added_by="boss")
     assert_400_naming(create(alice, template="neo4j"), "image", "denied")
