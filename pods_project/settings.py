@@ -109,6 +109,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.CollapseSlashesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -294,13 +295,20 @@ PODS_TRAEFIK_TCP_ENTRYPOINT = env.str("PODS_TRAEFIK_TCP_ENTRYPOINT", default="we
 PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="letsencrypt", empty="")
 # Where Traefik reaches this service (forwardAuth for pods with tapis_auth).
 PODS_PUBLIC_URL = env.url("PODS_PUBLIC_URL", default="http://localhost:8000", schemes=web_schemes)
+# When set, /traefik-config (every running pod of every tenant) answers only requests sending it
+# (Authorization: Bearer <token>, or X-Pods-Traefik-Config-Token): Traefik's HTTP provider sends
+# it through its `headers` option. Empty: open, as upstream.
+PODS_TRAEFIK_CONFIG_TOKEN = env.str("PODS_TRAEFIK_CONFIG_TOKEN", default="", secret=True)
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")
+# The largest request body accepted (JSON bodies: 413 above it). Large enough for a 1 MB
+# ephemeral file's config_content with its JSON escaping.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("PODS_MAX_BODY_BYTES", default=2621440, min=1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["core.envelope.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "core.envelope.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -344,6 +352,10 @@ PODS_CPU_MAX = env.int("PODS_CPU_MAX", default=6000, min=1)
 PODS_MEM_MIN = env.int("PODS_MEM_MIN", default=256, min=1)
 PODS_MEM_MAX = env.int("PODS_MEM_MAX", default=12288, min=1)
 PODS_GPU_MAX = env.int("PODS_GPU_MAX", default=1, min=0)
+# Pod-count quotas where a tenant sets none (Tenant.max_pods, Tenant.max_pods_per_user): pods in
+# one tenant, and pods one user creates. Every pod counts, running or not.
+PODS_TENANT_MAX_PODS = env.int("PODS_TENANT_MAX_PODS", default=1000, min=1)
+PODS_USER_MAX_PODS = env.int("PODS_USER_MAX_PODS", default=100, min=1)
 if PODS_CPU_MIN > PODS_CPU_MAX:
     raise ImproperlyConfigured(f"PODS_CPU_MIN ({PODS_CPU_MIN}) must not exceed PODS_CPU_MAX ({PODS_CPU_MAX})")
 if PODS_MEM_MIN > PODS_MEM_MAX:

@@ -1,5 +1,6 @@
 """The worker side's read-only HTTP views: health (database, Redis, and the cluster as the sweep
 last saw it) and the proxy configuration Traefik polls."""
+import hmac
 import json
 import logging
 
@@ -77,8 +78,32 @@ class HealthcheckView(APIView):
         return Response(Envelope(results, "The service is healthy.", metadata))
 
 
+TRAEFIK_TOKEN_HEADER = "X-Pods-Traefik-Config-Token"
+
+
+def _traefik_token_sent(request) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return request.headers.get(TRAEFIK_TOKEN_HEADER, "")
+
+
 def traefik_config(request):
-    """Traefik's HTTP provider endpoint: raw JSON (no envelope, no auth), as upstream serves it."""
+    """Traefik's HTTP provider endpoint: raw JSON (no envelope), as upstream serves it.
+
+    It lists every running pod of every tenant, so with ``PODS_TRAEFIK_CONFIG_TOKEN`` set it
+    answers only requests sending that token (``Authorization: Bearer <token>`` or
+    ``X-Pods-Traefik-Config-Token``, which Traefik's HTTP provider sends through its ``headers``
+    option); anything else is a 401 that lists nothing.
+    """
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    token = settings.PODS_TRAEFIK_CONFIG_TOKEN
+    if token and not hmac.compare_digest(_traefik_token_sent(request).encode(), token.encode()):
+        response = HttpResponse(json.dumps({"message": "The proxy configuration needs the token set in "
+                                                       "PODS_TRAEFIK_CONFIG_TOKEN (Authorization: Bearer, or "
+                                                       f"{TRAEFIK_TOKEN_HEADER})."}),
+                                status=401, content_type="application/json")
+        response["WWW-Authenticate"] = 'Bearer realm="traefik-config"'
+        return response
     return HttpResponse(json.dumps(current_config()), content_type="application/json")

@@ -6,8 +6,9 @@ state changed, calls :func:`pods.lifecycle.wake_reconciler` (which sends after c
 """
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Sum
+from django.db.models import Count, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -102,23 +103,30 @@ def _check_not_denied(tenant, image: str) -> None:
             f"'{tenant.tenant_id}' by its image allow-list."]})
 
 
-def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None) -> None:
+def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None,
+                  creator: str | None = None) -> None:
     """403 naming the quota when adding ``new_pods`` pods / ``cpu`` / ``mem`` would exceed it.
 
-    Every pod counts, running or not: a stopped pod can be started at any time. The caller holds
-    the tenant row lock, so concurrent creates cannot both squeeze under a limit.
+    Every pod counts, running or not: a stopped pod can be started at any time. Pod counts have
+    site defaults (``PODS_TENANT_MAX_PODS`` per tenant, ``PODS_USER_MAX_PODS`` per creating user)
+    that a tenant's own values replace. The caller holds the tenant row lock, so concurrent
+    creates cannot both squeeze under a limit.
     """
-    if tenant.max_pods is None and tenant.max_cpu_millicores is None and tenant.max_memory_mb is None:
-        return
+    max_pods = tenant.max_pods if tenant.max_pods is not None else settings.PODS_TENANT_MAX_PODS
+    per_user = tenant.max_pods_per_user if tenant.max_pods_per_user is not None else settings.PODS_USER_MAX_PODS
     pods = Pod.objects.filter(tenant=tenant)
     if exclude_pk is not None:
         pods = pods.exclude(pk=exclude_pk)
     used = pods.aggregate(
         n=Count("pk"),
+        mine=Count("pk", filter=Q(created_by=creator or "")),
         cpu=Sum(Cast(KT("resources__cpu_limit"), IntegerField()), default=0),
         mem=Sum(Cast(KT("resources__mem_limit"), IntegerField()), default=0),
     )
-    for quota, limit, total in (("max_pods", tenant.max_pods, used["n"] + new_pods),
+    checks = [("max_pods", max_pods, used["n"] + new_pods)]
+    if creator:
+        checks.append(("max_pods_per_user", per_user, used["mine"] + new_pods))
+    for quota, limit, total in (*checks,
                                 ("max_cpu_millicores", tenant.max_cpu_millicores, used["cpu"] + cpu),
                                 ("max_memory_mb", tenant.max_memory_mb, used["mem"] + mem)):
         if limit is not None and total > limit:
@@ -181,7 +189,8 @@ def pod_create(*, principal, data: dict) -> Pod:
             raise InvalidInput({"image": [f"This field is required: template '{version.reference}' "
                                              "sets no image."]})
         _check_not_denied(tenant, pod.image)
-    _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"])
+    _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"],
+                  creator=principal.username)
     try:
         with transaction.atomic():
             pod.save(force_insert=True)
