@@ -30,7 +30,7 @@ from core.errors import Conflict
 from core.permissions import PermissionLevel
 from pods.models import Pod, PodCredentials
 from pods.models.pods import DEFAULT_TIME_TO_STOP
-from podspec.merge import MERGED_FIELDS, derive
+from podspec.merge import MERGED_FIELDS, derive, merged_security
 from podspec.networking import default_networking, normalise_networking
 from podspec.resources import normalise_resources, resource_defaults
 from templates_catalog.services.lookup import TemplateLoop, tag_chain
@@ -189,7 +189,7 @@ def derived_spec(pod: Pod, *, resolve_credentials: bool = False, command_referen
     into command and arguments instead of the secret itself, so that the Pod's spec never holds
     it. ``credentials_at`` says where credentials went.
     """
-    provenance, chain_refs = {}, []
+    provenance, chain_refs, chain = {}, [], []
     if pod.template_tag_id is not None:
         chain = template_chain(pod)
         fields, provenance = merged_fields(pod, chain)
@@ -197,6 +197,8 @@ def derived_spec(pod: Pod, *, resolve_credentials: bool = False, command_referen
     else:
         fields = {name: getattr(pod, name) for name in MERGED_FIELDS}
     spec = {name: fields[name] if name in fields else getattr(pod, name) for name in SPEC_FIELDS}
+    spec["security"] = merged_security([version.pod_definition for version in chain]) \
+        if pod.template_tag_id is not None else {}
 
     values = ensure_credentials(pod).placeholders() if resolve_credentials else {}
     unresolved, withheld, credentials_at = set(), set(), {}

@@ -340,6 +340,23 @@ SPECTACULAR_SETTINGS = {
 # would be whatever a Docker Hub user of that name publishes). Never "*" in production.
 PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=["kubesim/*", "*doesnotexist*"] if DEBUG else [],
                                 item=_image_pattern, empty=[])
+# Linux capabilities a template may add back (every pod drops ALL). The default is what the
+# built-in catalog's images need to start as root and drop to their own user (Docker grants
+# these and more by default); capabilities that break the container boundary are never allowed.
+_NEVER_CAPABILITIES = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "SYS_BOOT", "SYS_TIME",
+                       "NET_ADMIN", "BPF", "PERFMON", "MAC_ADMIN", "MAC_OVERRIDE", "DAC_READ_SEARCH",
+                       "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "LINUX_IMMUTABLE", "SYS_RESOURCE"}
+
+
+def _capability(value):
+    if not re.match(r"^[A-Z][A-Z_]*$", value):
+        raise ValueError(f"capability names such as CHOWN or SETUID (without CAP_), not {value!r}")
+    if value in _NEVER_CAPABILITIES:
+        raise ValueError(f"capabilities that do not let a container out ({value} does)")
+
+
+PODS_TEMPLATE_CAPABILITIES = env.list("PODS_TEMPLATE_CAPABILITIES", default=[
+    "CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"], item=_capability, empty=[])
 # Compute queues a pod may ask for (the worker maps each to nodes); the first is the default.
 PODS_COMPUTE_QUEUES = env.list("PODS_COMPUTE_QUEUES", default=["default"])
 _unknown_queues = sorted(set(PODS_COMPUTE_QUEUE_CONFIG) - set(PODS_COMPUTE_QUEUES))

@@ -139,6 +139,37 @@ class VolumeMountSerializer(StrictSerializer):
         return value
 
 
+class PodSecuritySerializer(StrictSerializer):
+    """What a template declares its image needs (template versions only; pods cannot set it).
+
+    Every pod runs with all capabilities dropped, no privilege escalation and the runtime's
+    default seccomp profile; a template may add back capabilities from the site's
+    ``PODS_TEMPLATE_CAPABILITIES``, and declares ``run_as_non_root`` (with a numeric user when the
+    image names its user) for images that do not need root.
+    """
+
+    run_as_non_root = StrictBooleanField(required=False)
+    run_as_user = StrictIntegerField(required=False, min_value=0)
+    run_as_group = StrictIntegerField(required=False, min_value=0)
+    capabilities = string_list(required=False, max_length=16, item_max_length=32,
+                               help_text="Linux capabilities to add back, e.g. CHOWN, SETUID.")
+
+    def validate_capabilities(self, value):
+        allowed = set(settings.PODS_TEMPLATE_CAPABILITIES)
+        names = [item.upper().removeprefix("CAP_") for item in value]
+        refused = sorted({name for name in names if name not in allowed})
+        if refused:
+            raise serializers.ValidationError(
+                f"Not among the capabilities this site lets templates add ({', '.join(sorted(allowed)) or 'none'}): "
+                f"{', '.join(refused)}.")
+        return sorted(set(names))
+
+    def validate(self, attrs):
+        if attrs.get("run_as_non_root") and attrs.get("run_as_user") == 0:
+            raise serializers.ValidationError({"run_as_user": ["Must not be 0 (root) with run_as_non_root."]})
+        return attrs
+
+
 class PodSpecSerializer(StrictSerializer):
     """The pod fields a user may set: shared by a pod's create and update and by a template
     version's pod definition."""

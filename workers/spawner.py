@@ -23,8 +23,8 @@ from workers.kube.errors import AlreadyExists, PermanentKubeError, TransientKube
 from workers.kube.manifests import (
     LABEL_INSTANCE,
     LABEL_POD_UID,
-    file_configmaps,
     pod_manifest,
+    pod_secrets,
     service_manifest,
 )
 from workers.spec import pod_spec_for
@@ -80,7 +80,12 @@ def spawn(pod: Pod) -> str:
 
 
 def create_objects(pod: Pod) -> str:
-    """Create (or adopt) the Service and the Pod of the current instance, then CREATING."""
+    """Create (or adopt) the Service, the Pod and its Secrets of the current instance, then CREATING.
+
+    The Secrets are created right after the Pod, owned by it (the Pod's uid is only known once
+    it exists), while the kubelet is still setting up the pod's sandbox; a kubelet that looks
+    for one a moment too early retries.
+    """
     try:
         spec = pod_spec_for(pod)
     except Exception as exc:  # noqa: BLE001 - a spec that cannot be built is the user's to fix
@@ -95,8 +100,8 @@ def create_objects(pod: Pod) -> str:
         if service is not None:
             _create_or_adopt("service", service, spec)
         kpod = _create_or_adopt("pod", pod_manifest(spec), spec)
-        for configmap in file_configmaps(spec, owner_uid=kpod["metadata"]["uid"]):
-            _create_or_adopt("configmap", configmap, spec)
+        for secret in pod_secrets(spec, owner_uid=kpod["metadata"]["uid"]):
+            _create_or_adopt("secret", secret, spec)
     except PermanentKubeError as exc:
         transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
                    fields={"status_container": {"message": f"Kubernetes refused the pod: {exc}"}},

@@ -2,7 +2,7 @@
 from django.conf import settings
 
 from core.errors import Forbidden
-from pods.derive import derived_spec
+from pods.derive import CREDENTIAL_VARIABLE, derived_spec, ensure_credentials, value_location
 from pods.models import Pod
 from podspec.images import image_name
 from podspec.resources import RESOURCE_DEFAULTS
@@ -14,9 +14,13 @@ from workers.kube.manifests import PodSpec
 def pod_spec_for(pod: Pod) -> PodSpec:
     """The derived pod (templates merged, credential placeholders resolved) as a PodSpec.
 
-    Credentials are resolved here and only here: they reach the cluster, never the API.
+    Credentials are resolved here and only here: they reach the cluster, never the API, and
+    there only through Secrets: an environment value holding one moves to ``secret_env``; a
+    command or argument refers to ``$(PODS_CREDENTIAL_X)``, which the kubelet expands from a
+    variable of the same Secret.
     """
-    spec = derived_spec(pod, resolve_credentials=True).spec
+    derived = derived_spec(pod, resolve_credentials=True, command_references=True)
+    spec = derived.spec
     # Checked at every start, not only at create: a template version, or the tenant's policy,
     # may have changed since. The tenant's deny always wins.
     if image_denied(pod.tenant, spec["image"]):
@@ -29,6 +33,20 @@ def pod_spec_for(pod: Pod) -> PodSpec:
              if mount and mount.get("type") == "ephemeral"}
     ports = {key: int(entry["port"]) for key, entry in (spec.get("networking") or {}).items()
              if entry and entry.get("port")}
+    env, secret_env = {}, {}
+    for name, value in (spec.get("environment_variables") or {}).items():
+        holds_credential = value_location("environment_variables", name) in derived.credentials_at
+        (secret_env if holds_credential else env)[name] = str(value)
+    referenced = {n for where in ("command", "arguments") for n in derived.credentials_at.get(where, ())}
+    if referenced:
+        values = ensure_credentials(pod).placeholders()
+        for name in sorted(referenced):
+            secret_env.setdefault(CREDENTIAL_VARIABLE.format(name.upper()), values[name])
+    security = spec.get("security") or {}
+    capabilities = tuple(security.get("capabilities") or ())
+    refused = sorted(set(capabilities) - set(settings.PODS_TEMPLATE_CAPABILITIES))
+    if refused:
+        raise Forbidden(f"the template asks for capabilities this site does not allow: {', '.join(refused)}.")
     return PodSpec(
         name=pod.k8_name,
         namespace=kube_client.namespace(),
@@ -39,7 +57,12 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         image=spec["image"],
         command=spec.get("command") or None,
         args=spec.get("arguments") or None,
-        env={k: str(v) for k, v in (spec.get("environment_variables") or {}).items()},
+        env=env,
+        secret_env=secret_env,
+        capabilities_add=capabilities,
+        run_as_non_root=security.get("run_as_non_root"),
+        run_as_user=security.get("run_as_user"),
+        run_as_group=security.get("run_as_group"),
         ports=ports,
         cpu_request_m=int(resources["cpu_request"]),
         cpu_limit_m=int(resources["cpu_limit"]),

@@ -152,6 +152,7 @@ class PodViewSet(viewsets.GenericViewSet):
             "credentials_resolved": resolve,
             "unresolved_placeholders": derived.unresolved,
             "placeholders_withheld": derived.withheld,
+            "security": derived.spec["security"],
             "template_chain": derived.chain,
             "provenance": derived.provenance,
             "modified_fields": pod.modified_fields,

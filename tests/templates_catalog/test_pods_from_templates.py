@@ -235,9 +235,12 @@ def test_the_worker_gets_the_derived_pod_with_credentials_resolved(docpod):
     spec = pod_spec_for(Pod.objects.select_related("tenant").get(pk=docpod.pk))
     assert spec.image == "neo4j:5-community"
     assert spec.ports == {"browser": 7474, "bolt": 7687}
-    assert spec.env["PODS_USER_PASSWORD"] == docpod.credentials.user_password
+    assert spec.secret_env["PODS_USER_PASSWORD"] == docpod.credentials.user_password
+    assert spec.secret_env["NEO4J_AUTH"] == f"neo4j/{docpod.credentials.admin_password}"
+    assert "PODS_USER_PASSWORD" not in spec.env and spec.env["NEO4J_server_memory_pagecache_size"] == "512m"
     assert spec.mem_limit_mi == 3072 and spec.cpu_request_m == 500
     assert spec.command[:2] == ["/bin/bash", "-c"]
+    assert set(spec.capabilities_add) == {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}
 
 
 def test_the_proxy_routes_the_templates_ports(docpod):

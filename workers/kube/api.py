@@ -20,10 +20,13 @@ def _json(response) -> dict:
 
 
 def create(kind: str, manifest: dict) -> dict:
-    """Create a Pod, Service or ConfigMap; raises AlreadyExists when the name is taken."""
+    """Create a Pod, Service, ConfigMap or Secret; raises AlreadyExists when the name is taken.
+
+    The answer of a Secret's create holds its data: callers keep it to themselves (never log it).
+    """
     api = kube_client.core_v1()
     fn = {"pod": api.create_namespaced_pod, "service": api.create_namespaced_service,
-          "configmap": api.create_namespaced_config_map}[kind]
+          "configmap": api.create_namespaced_config_map, "secret": api.create_namespaced_secret}[kind]
     return _json(call(fn, kube_client.namespace(), manifest, _preload_content=False))
 
 
@@ -31,7 +34,7 @@ def read(kind: str, name: str) -> dict | None:
     """The object as a dict, or None when it does not exist."""
     api = kube_client.core_v1()
     fn = {"pod": api.read_namespaced_pod, "service": api.read_namespaced_service,
-          "configmap": api.read_namespaced_config_map}[kind]
+          "configmap": api.read_namespaced_config_map, "secret": api.read_namespaced_secret}[kind]
     try:
         return _json(call(fn, name, kube_client.namespace(), _preload_content=False))
     except NotFound:
@@ -46,7 +49,7 @@ def delete(kind: str, name: str, *, grace_seconds: int | None = None, uid: str |
     """
     api = kube_client.core_v1()
     fn = {"pod": api.delete_namespaced_pod, "service": api.delete_namespaced_service,
-          "configmap": api.delete_namespaced_config_map}[kind]
+          "configmap": api.delete_namespaced_config_map, "secret": api.delete_namespaced_secret}[kind]
     body = {"apiVersion": "v1", "kind": "DeleteOptions"}
     if grace_seconds is not None:
         body["gracePeriodSeconds"] = grace_seconds
