@@ -11,7 +11,8 @@ from tests.foundation.settings_probe import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the operator provides (the compose file's header and the README say so); nothing else.
-OPERATOR_ENV = {"PODS_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+OPERATOR_ENV = {"PODS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                "DJANGO_SECRET_KEY": "Compose-operator-secret-key-with-more-than-50-characters-0123456789"}
 
 
 def _compose():
@@ -135,13 +136,14 @@ def service_environments(host: dict) -> dict:
 APP_SERVICES = sorted(service_environments(OPERATOR_ENV))
 
 
-def test_compose_refuses_to_start_without_encryption_keys():
+@pytest.mark.parametrize("name", sorted(OPERATOR_ENV))
+def test_compose_refuses_to_start_without_the_operators_secrets(name):
     with pytest.raises(MissingVariable) as refused:
-        service_environments({})
-    assert refused.value.name == "PODS_ENCRYPTION_KEYS"
-    assert "PODS_ENCRYPTION_KEYS" in refused.value.message, "Compose prints the message: it must say what to set"
+        service_environments({k: v for k, v in OPERATOR_ENV.items() if k != name})
+    assert refused.value.name == name
+    assert name in refused.value.message, "Compose prints the message: it must say what to set"
     with pytest.raises(MissingVariable):
-        service_environments({"PODS_ENCRYPTION_KEYS": ""})
+        service_environments({**OPERATOR_ENV, name: ""})
 
 
 def test_variables_the_operator_must_set_are_documented():

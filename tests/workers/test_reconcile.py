@@ -134,7 +134,7 @@ def test_recreated_pod_with_same_id_never_adopts_predecessor(sim, make_pod, core
 @pytest.mark.parametrize("image,status,fragment", [
     ("kubesim/crashloop", S.ERROR, "exit code"),
     ("kubesim/imagepull-error", S.ERROR, "could not be pulled"),
-    ("registry.example.org/doesnotexist:1", S.ERROR, "could not be pulled"),
+    ("kubesim/doesnotexist:1", S.ERROR, "could not be pulled"),
     ("kubesim/oom", S.ERROR, "out of memory"),
     ("kubesim/completes", S.COMPLETE, "finished"),
     ("kubesim/fails", S.ERROR, "exit code 1"),
