@@ -10,7 +10,12 @@ own), creates N pods in one namespace with a thread pool, then measures:
 * ``kubesim_list_selective`` - a label selector matching 1 % of the pods;
 * ``kubesim_watch``   - receiving N ADDED events from ``resourceVersion=0``;
 * ``kubesim_watch_latency`` - change-to-event delay for a single new pod (median);
-* ``kubesim_rss``     - resident memory of the kubesim process (and its peak).
+* ``kubesim_rss``     - resident memory of the kubesim process (and its peak), measured
+  before the exec benchmarks (which store data in a container);
+* ``kubesim_exec``    - round trip of ``true`` through ``pods/exec`` over WebSocket with
+  ``kubernetes.stream`` (new connection per call; p50 and p95);
+* ``kubesim_cp``      - a 50 MB tar stream through exec: upload (``tar xf -``, stdin) and
+  download (``tar cf -``, stdout), in MB/s.
 
 The last lines of output are one JSON object per measurement, e.g.
 ``{"bench": "kubesim_list", "pods": 10000, "seconds": 0.41}``.
@@ -21,8 +26,11 @@ Usage: ``python bench/kubesim_bench.py [--pods 10000] [--threads 16]``
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import statistics
+import tarfile
 import subprocess
 import sys
 import tempfile
@@ -33,6 +41,7 @@ from pathlib import Path
 
 import orjson
 from kubernetes import client, config
+from kubernetes.stream import stream
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "bench"
@@ -143,11 +152,89 @@ def watch_latency(core: client.CoreV1Api, rounds: int = 5) -> float:
     return statistics.median(delays)
 
 
+def wait_running(core: client.CoreV1Api, name: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while core.read_namespaced_pod(name, NAMESPACE).status.phase != "Running":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"pod {name} is not running")
+        time.sleep(0.1)
+
+
+def exec_stream(core: client.CoreV1Api, pod: str, command: list[str], **kwargs):
+    return stream(core.connect_get_namespaced_pod_exec, pod, NAMESPACE, command=command,
+                  stderr=True, stdout=True, tty=False, _preload_content=False, **kwargs)
+
+
+def exec_latency(core: client.CoreV1Api, pod: str, rounds: int) -> tuple[float, float]:
+    """(p50, p95) seconds of ``true`` over exec."""
+    delays = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        resp = exec_stream(core, pod, ["true"], stdin=False)
+        resp.run_forever(timeout=30)
+        if resp.returncode != 0:
+            raise RuntimeError("true failed")
+        delays.append(time.perf_counter() - started)
+    delays.sort()
+    return statistics.median(delays), delays[int(len(delays) * 0.95) - 1]
+
+
+def read_frames(resp) -> tuple[int, bytes]:
+    """Drain an exec stream frame by frame: (stdout bytes, status channel).
+
+    ``WSClient.update()`` joins every frame already waiting with ``bytes +=``, which is
+    quadratic in the output size (a 50 MB download takes ~20 s with it, against a real
+    cluster as well); streaming readers should pull frames off ``resp.sock`` like this.
+    """
+    received, status = 0, b""
+    while True:
+        opcode, frame = resp.sock.recv_data_frame(True)
+        if opcode == 8:  # close
+            return received, status
+        data = frame.data
+        if data[:1] == b"\x01":
+            received += len(data) - 1
+        elif data[:1] == b"\x03":
+            status += data[1:]
+
+
+def cp_throughput(core: client.CoreV1Api, pod: str, megabytes: int) -> tuple[float, float, int]:
+    """(upload MB/s, download MB/s, archive bytes) for a tar of ``megabytes`` MB."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as archive:
+        for i in range(5):
+            info = tarfile.TarInfo(f"data/part-{i}.bin")
+            info.size = megabytes * 1_000_000 // 5
+            archive.addfile(info, io.BytesIO(os.urandom(info.size)))
+    payload = buf.getvalue()
+    chunk = 1 << 20
+    started = time.perf_counter()
+    resp = exec_stream(core, pod, ["tar", "xf", "-", "-C", "/tmp"], stdin=True, binary=True)
+    for offset in range(0, len(payload), chunk):
+        resp.write_stdin(payload[offset:offset + chunk])
+    resp.close_channel(0)
+    resp.run_forever(timeout=300)
+    upload = time.perf_counter() - started
+    if resp.returncode != 0:
+        raise RuntimeError(f"tar x failed: {resp.read_stderr()!r}")
+    started = time.perf_counter()
+    resp = exec_stream(core, pod, ["tar", "cf", "-", "-C", "/tmp", "data"], stdin=False,
+                       binary=True)
+    received, status = read_frames(resp)
+    download = time.perf_counter() - started
+    if b'"Success"' not in status or received < len(payload):
+        raise RuntimeError(f"tar c returned {received} of {len(payload)} bytes: {status!r}")
+    mb = len(payload) / 1e6
+    return mb / upload, mb / download, len(payload)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pods", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=5, help="list repetitions (median)")
+    parser.add_argument("--exec-rounds", type=int, default=200)
+    parser.add_argument("--cp-mb", type=int, default=50)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,6 +272,18 @@ def main() -> None:
             rss, peak = rss_mib(proc.pid)
             results.append({"bench": "kubesim_rss", "pods": args.pods, "mib": round(rss),
                             "peak_mib": round(peak)})
+            core.create_namespaced_pod(NAMESPACE, {"metadata": {"name": "exec-target"}, "spec": {
+                "containers": [{"name": "main", "image": "alpine:3.20"}]}})
+            wait_running(core, "exec-target")
+            p50, p95 = exec_latency(core, "exec-target", args.exec_rounds)
+            results.append({"bench": "kubesim_exec", "command": "true",
+                            "rounds": args.exec_rounds, "p50_ms": round(p50 * 1000, 2),
+                            "p95_ms": round(p95 * 1000, 2)})
+            up, down, size = cp_throughput(core, "exec-target", args.cp_mb)
+            results.append({"bench": "kubesim_cp", "mb": round(size / 1e6, 1),
+                            "upload_mb_per_second": round(up, 1),
+                            "download_mb_per_second": round(down, 1),
+                            "mb_per_second": round(min(up, down), 1)})
             api.close()
         finally:
             proc.terminate()

@@ -28,7 +28,7 @@ SERVER_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePe
 
 
 def _with_kind(resource: Resource, obj: dict) -> dict:
-    return {"kind": resource.kind, "apiVersion": "v1", **obj}
+    return {"kind": resource.kind, "apiVersion": resource.api_version, **obj}
 
 
 def _check_body(resource: Resource, body: Any) -> dict:
@@ -42,9 +42,9 @@ def _check_body(resource: Resource, body: Any) -> dict:
         raise errors.bad_request(f"the kind in the data ({kind}) does not match the expected "
                                  f"kind ({resource.kind})")
     api_version = body.get("apiVersion")
-    if api_version and api_version != "v1":
+    if api_version and api_version != resource.api_version:
         raise errors.bad_request(f"the API version in the data ({api_version}) does not match "
-                                 f"the expected API version (v1)")
+                                 f"the expected API version ({resource.api_version})")
     meta = body.setdefault("metadata", {})
     if not isinstance(meta, dict):
         raise errors.bad_request(f"{resource.kind} in version \"v1\" cannot be handled as a "
@@ -78,14 +78,14 @@ def _check_namespace(cluster: "Cluster", resource: Resource, ns: str, meta: dict
         if stored_ns is None:
             raise errors.not_found("namespaces", ns)
         if resource.plural != "events" and stored_ns.obj()["metadata"].get("deletionTimestamp"):
-            raise errors.forbidden(resource.plural, meta.get("name", ""),
+            raise errors.forbidden(resource.qualified, meta.get("name", ""),
                                    f"unable to create new content in namespace {ns} because it "
                                    f"is being terminated")
 
 
 def _raise_invalid(resource: Resource, name: str, problems: list[FieldError]) -> None:
     if problems:
-        raise errors.invalid(resource.kind, name, problems)
+        raise errors.invalid(resource.kind, name, problems, resource.group)
 
 
 def create(cluster: "Cluster", resource: Resource, ns: str, body: Any,
@@ -116,12 +116,12 @@ def create(cluster: "Cluster", resource: Resource, ns: str, body: Any,
         meta.pop(key, None)
     meta["uid"] = str(uuid.UUID(int=cluster.rng.getrandbits(128), version=4))
     meta["creationTimestamp"] = format_time(cluster.clock.now())
-    if resource.plural in ("pods", "services"):
+    if resource.plural in ("pods", "services", "networkpolicies"):
         meta["generation"] = 1
     strategy.prepare_create(cluster, obj)
     _raise_invalid(resource, meta["name"], strategy.validate(cluster, obj))
     if cluster.store.get(resource.plural, meta.get("namespace", ""), meta["name"]) is not None:
-        raise errors.already_exists(resource.plural, meta["name"])
+        raise errors.already_exists(resource.plural, meta["name"], resource.group)
     # validate_create may allocate (ClusterIPs); a dry run gives the allocation back.
     _raise_invalid(resource, meta["name"], strategy.validate_create(cluster, obj))
     if dry_run:
@@ -136,7 +136,7 @@ def get(cluster: "Cluster", resource: Resource, ns: str, name: str) -> dict:
     """Decoded current object or 404."""
     stored = cluster.store.get(resource.plural, ns if resource.namespaced else "", name)
     if stored is None:
-        raise errors.not_found(resource.plural, name)
+        raise errors.not_found(resource.plural, name, resource.group)
     return stored.obj()
 
 
@@ -155,11 +155,11 @@ def update(cluster: "Cluster", resource: Resource, ns: str, name: str, body: Any
     old = get(cluster, resource, ns, name)
     old_meta = old["metadata"]
     if meta.get("resourceVersion") and meta["resourceVersion"] != old_meta["resourceVersion"]:
-        raise errors.conflict(resource.plural, name)
+        raise errors.conflict(resource.plural, name, group=resource.group)
     if meta.get("uid") and meta["uid"] != old_meta["uid"]:
         raise errors.conflict(resource.plural, name,
                               f"Precondition failed: UID in precondition: {meta['uid']}, UID in "
-                              f"object meta: {old_meta['uid']}")
+                              f"object meta: {old_meta['uid']}", group=resource.group)
     for key in SERVER_META:
         if key in old_meta:
             meta[key] = old_meta[key]
@@ -209,12 +209,12 @@ def delete(cluster: "Cluster", resource: Resource, ns: str, name: str,
     if pre.get("uid") and pre["uid"] != meta["uid"]:
         raise errors.conflict(resource.plural, name,
                               f"Precondition failed: UID in precondition: {pre['uid']}, UID in "
-                              f"object meta: {meta['uid']}")
+                              f"object meta: {meta['uid']}", group=resource.group)
     if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
         raise errors.conflict(resource.plural, name,
                               f"Precondition failed: ResourceVersion in precondition: "
                               f"{pre['resourceVersion']}, ResourceVersion in object meta: "
-                              f"{meta['resourceVersion']}")
+                              f"{meta['resourceVersion']}", group=resource.group)
     strategy = cluster.strategy(resource)
     requested = options.get("gracePeriodSeconds")
     grace = strategy.grace_period(cluster, obj, requested)
@@ -240,6 +240,10 @@ def delete(cluster: "Cluster", resource: Resource, ns: str, name: str,
 def success_status(resource: Resource, obj: dict) -> dict:
     """The ``Status`` a DELETE returns for kinds that do not return the object."""
     meta = obj["metadata"]
+    details = {"name": meta["name"], "kind": resource.plural, "uid": meta["uid"]}
+    if resource.group:
+        details = {"name": meta["name"], "group": resource.group, "kind": resource.plural,
+                   "uid": meta["uid"]}
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": {"name": meta["name"], "kind": resource.plural, "uid": meta["uid"]}}
+            "details": details}
 

@@ -37,6 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "over plain http)")
     p.add_argument("--history", type=int, default=100_000,
                    help="watch history length (older resourceVersions get 410)")
+    p.add_argument("--fs-budget", default="2Gi",
+                   help="bytes all simulated filesystems may hold together (quantity)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -46,7 +48,7 @@ async def _serve(args: argparse.Namespace) -> None:
                     node_cpu_quantity=args.node_cpu, node_memory_quantity=args.node_memory,
                     node_pods=args.node_pods, token=args.token or None,
                     require_auth=args.require_auth,
-                    history_size=args.history)
+                    history_size=args.history, fs_budget=args.fs_budget)
     server = Server(config, args.host, args.port)
     await server.start()
     client_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host

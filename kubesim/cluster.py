@@ -17,26 +17,31 @@ from .config import Config
 from .errors import ApiError
 from .events import EventRecorder
 from .faults import FaultInjector
+from .fs.manager import Filesystems
 from .journal import Journal
 from .kinds import namespace as ns_kind
 from .kinds import pvc as pvc_kind
 from .kinds.config import ConfigMapStrategy, SecretStrategy
 from .kinds.misc import EventStrategy, NodeStrategy, node_object
 from .kinds.namespace import NamespaceStrategy
+from .kinds.networkpolicy import NetworkPolicyStrategy
 from .kinds.pod import PodStrategy
 from .kinds.pvc import PVCStrategy
 from .kinds.service import Allocator, ServiceStrategy
 from .kubelet import Kubelet
+from .remotecommand import Sessions
 from .resources import RESOURCES, Resource
 from .scenarios import Rule
 from .scheduler import Scheduler
 from .store import Store
 from .strategy import Strategy
+from .userland import APPLETS, PROGRAMS
 
 STRATEGIES = {"pods": PodStrategy, "services": ServiceStrategy,
               "persistentvolumeclaims": PVCStrategy, "secrets": SecretStrategy,
               "configmaps": ConfigMapStrategy, "events": EventStrategy,
-              "namespaces": NamespaceStrategy, "nodes": NodeStrategy}
+              "namespaces": NamespaceStrategy, "nodes": NodeStrategy,
+              "networkpolicies": NetworkPolicyStrategy}
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -65,6 +70,8 @@ class Cluster:
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.services = Allocator(self.config.service_cidr)
+        self.fs = Filesystems(self, APPLETS, PROGRAMS)
+        self.execs = Sessions()
         self._owners: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
         self._orphan: set[str] = set()
 
@@ -101,6 +108,8 @@ class Cluster:
         resourceVersions; they now get 410 Expired, as after an etcd restore).
         """
         self.kubelet.reset()
+        self.execs.kill_all()
+        self.fs.reset()
         self.store.clear()
         self.clock.clear_timers()
         self.faults.clear()
@@ -148,6 +157,8 @@ class Cluster:
         if not orphan:
             self._collect(dependents, uid)
         if resource.plural == "pods":
+            self.execs.container_stopped(meta.get("namespace", ""), meta["name"])
+            self.fs.forget_pod(meta.get("namespace", ""), meta["name"])
             self.pod_finished(meta.get("namespace", ""))
         self.notify()
         return obj
@@ -231,6 +242,9 @@ class Cluster:
                     problem = self._source_missing(namespace, kind, source[field], None)
                     if problem:
                         return volume.get("name", ""), problem
+            problem = self.fs.mount_problem(namespace, volume)
+            if problem:
+                return volume.get("name", ""), problem
         return None
 
     def missing_env_sources(self, namespace: str, pod: str, container: str) -> str | None:

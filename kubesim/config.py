@@ -35,6 +35,9 @@ class Config:
     event_ttl: float = 3600.0
     bookmark_interval: float = 60.0   # wall seconds between watch BOOKMARKs
     journal_size: int = 50_000
+    # Bytes all simulated filesystems together may hold (container layers, emptyDirs,
+    # PVC data); writes beyond it fail with ENOSPC.
+    fs_budget: str = "2Gi"
     seed: int | None = None
 
     @property

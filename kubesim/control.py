@@ -6,6 +6,7 @@ data.
 
 from __future__ import annotations
 
+from . import netpol
 from .clock import format_time_nano
 from .faults import Fault
 from .scenarios import SCENARIOS, Rule, lookup
@@ -111,3 +112,11 @@ def set_logs(cluster, namespace: str, pod: str, text: str, container: str | None
         (cluster.clock.now(), text)
     cluster.notify()
     return {"ok": True}
+
+
+def reachable(cluster, source: str, target: str, port: int | None = None,
+              protocol: str = "TCP") -> dict:
+    """NetworkPolicy verdict for a connection (see :mod:`kubesim.netpol`)."""
+    if not source or not target:
+        raise ValueError("from and to are required (namespace/pod or an IP address)")
+    return netpol.reachable(cluster, source, target, port, protocol)

@@ -47,23 +47,29 @@ def _details(name: str | None, kind: str, group: str = "") -> dict:
     return details
 
 
-def not_found(plural: str, name: str) -> ApiError:
+def _qualified(plural: str, group: str) -> str:
+    return f"{plural}.{group}" if group else plural
+
+
+def not_found(plural: str, name: str, group: str = "") -> ApiError:
     """404 ``pods "x" not found``."""
-    return ApiError(404, "NotFound", f'{plural} "{name}" not found', _details(name, plural))
+    return ApiError(404, "NotFound", f'{_qualified(plural, group)} "{name}" not found',
+                    _details(name, plural, group))
 
 
-def already_exists(plural: str, name: str) -> ApiError:
+def already_exists(plural: str, name: str, group: str = "") -> ApiError:
     """409 ``pods "x" already exists``."""
-    return ApiError(409, "AlreadyExists", f'{plural} "{name}" already exists',
-                    _details(name, plural))
+    return ApiError(409, "AlreadyExists", f'{_qualified(plural, group)} "{name}" already exists',
+                    _details(name, plural, group))
 
 
-def conflict(plural: str, name: str, detail: str | None = None) -> ApiError:
+def conflict(plural: str, name: str, detail: str | None = None, group: str = "") -> ApiError:
     """409 Conflict for a stale resourceVersion or a failed precondition."""
     detail = detail or ("the object has been modified; please apply your changes to the "
                         "latest version and try again")
-    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {plural} "{name}": {detail}',
-                    _details(name, plural))
+    return ApiError(409, "Conflict",
+                    f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": '
+                    f'{detail}', _details(name, plural, group))
 
 
 def bad_request(message: str) -> ApiError:
@@ -204,11 +210,13 @@ class FieldError:
         return f"{self.field}: {self.body()}" if self.field else self.body()
 
 
-def invalid(kind: str, name: str, errors: list[FieldError]) -> ApiError:
+def invalid(kind: str, name: str, errors: list[FieldError], group: str = "") -> ApiError:
     """422 Invalid with ``causes`` (``errors.NewInvalid``)."""
     messages = [e.message() for e in errors]
     joined = messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
     causes = [{"reason": _CAUSE_REASONS.get(e.type, "FieldValueInvalid"), "message": e.body(),
                "field": e.field} for e in errors]
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {joined}',
-                    {"name": name, "kind": kind, "causes": causes})
+    details = {"name": name, "group": group, "kind": kind, "causes": causes} if group else \
+        {"name": name, "kind": kind, "causes": causes}
+    return ApiError(422, "Invalid", f'{_qualified(kind, group)} "{name}" is invalid: {joined}',
+                    details)

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from . import control
 from .config import Config
 from .kubeconfig import write_kubeconfig
+from .remotecommand import ExecResult, run_captured
 from .server import Server
 
 
@@ -139,6 +140,23 @@ class KubeSim:
         """Fresh cluster: objects, timers, faults, journal, scenario rules and logs."""
         self.call(control.reset)
 
+    # -- containers ------------------------------------------------------------
+    def exec(self, namespace: str, pod: str, command: list[str], *,
+             container: str | None = None, stdin: bytes | None = None,
+             timeout: float = 60.0) -> "ExecResult":
+        """Run ``command`` in a running container (no WebSocket); returns
+        ``ExecResult(status, stdout, stderr)``; failures raise
+        :class:`~kubesim.errors.ApiError`."""
+        future = asyncio.run_coroutine_threadsafe(
+            run_captured(self._server.cluster, namespace, pod, list(command), container, stdin),
+            self._loop)
+        return future.result(timeout)
+
+    def reachable(self, source: str, target: str, port: int | None = None,
+                  protocol: str = "TCP") -> dict:
+        """NetworkPolicy verdict for ``source`` -> ``target`` (``ns/pod`` or an IP)."""
+        return self.call(control.reachable, source, target, port, protocol)
+
     # -- shutdown ------------------------------------------------------------
     def stop(self) -> None:
         """Stop the server and its thread."""
@@ -160,7 +178,7 @@ def start_in_thread(host: str = "127.0.0.1", port: int = 0, *, clock: str = "man
                     node_pods: int = 110, token: str | None = "kubesim-token",
                     history_size: int = 100_000, bookmark_interval: float = 60.0,
                     start_time: float | None = None, seed: int | None = None,
-                    config: Config | None = None) -> KubeSim:
+                    fs_budget: str = "2Gi", config: Config | None = None) -> KubeSim:
     """Start kubesim on a daemon thread and return its :class:`KubeSim` handle.
 
     ``port=0`` picks a free port.  ``clock="manual"`` (default) moves time only
@@ -171,7 +189,7 @@ def start_in_thread(host: str = "127.0.0.1", port: int = 0, *, clock: str = "man
         config = Config(clock=clock, speed=speed, node_cpu_quantity=str(node_cpu),
                         node_memory_quantity=str(node_memory), node_pods=node_pods, token=token,
                         history_size=history_size, bookmark_interval=bookmark_interval,
-                        start_time=start_time, seed=seed)
+                        start_time=start_time, seed=seed, fs_budget=fs_budget)
     server = Server(config, host, port)
     loop = asyncio.new_event_loop()
     ready = threading.Event()

@@ -209,6 +209,7 @@ class Kubelet:
         self.event(rt, "Normal", "Created", f"Created container: {c.name}", c.name)
         self.event(rt, "Normal", "Started", f"Started container {c.name}", c.name)
         c.instances.append(Instance(now, container_id(rt.uid, c.name, c.restart_count)))
+        self.cluster.fs.container_started(rt.namespace, rt.name, c.name)
         del c.instances[:-2]  # logs only ever need the current and previous instance
         c.state, c.waiting_reason, c.waiting_message = "running", "", ""
         arm_probes(self, rt, c)

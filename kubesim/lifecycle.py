@@ -25,6 +25,7 @@ def container_exited(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime, ex
     inst = c.current
     inst.finished, inst.exit_code, inst.reason = now, exit_code, reason
     c.state = "terminated"
+    kubelet.cluster.execs.container_stopped(rt.namespace, rt.name, c.name)
     if now - inst.started >= BACKOFF_RESET:
         c.backoff = 0.0
     kubelet.write(rt)
@@ -111,6 +112,7 @@ def _stop(kubelet: "Kubelet", rt: PodRuntime, c: ContainerRuntime, code: int,
         inst = c.current
         inst.finished, inst.exit_code, inst.reason = kubelet.cluster.clock.now(), code, reason
         c.state = "terminated"
+        kubelet.cluster.execs.container_stopped(rt.namespace, rt.name, c.name)
 
 
 def _finish(kubelet: "Kubelet", rt: PodRuntime) -> None:

@@ -1,4 +1,4 @@
-"""Static description of the core/v1 resources kubesim serves.
+"""Static description of the resources kubesim serves (core/v1 and a few API groups).
 
 Each :class:`Resource` names its kind, plural, scope, verbs, and the fields the
 apiserver lets you select on (``GetAttrs`` / field-label conversion funcs).
@@ -67,7 +67,7 @@ def _meta_fields(obj: dict) -> tuple:
 
 @dataclass(frozen=True)
 class Resource:
-    """One API resource (plural) of the core/v1 group."""
+    """One API resource (plural) of core/v1 or of a named group (``group``/``version``)."""
 
     plural: str
     kind: str
@@ -83,6 +83,8 @@ class Resource:
     delete_returns_object: bool = False
     categories: tuple[str, ...] = ()
     singular: str = ""
+    group: str = ""
+    version: str = "v1"
     field_index: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -96,11 +98,26 @@ class Resource:
         """``PodList`` etc."""
         return self.kind + "List"
 
+    @property
+    def api_version(self) -> str:
+        """``v1`` or ``networking.k8s.io/v1``."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self) -> str:
+        """Resource name in messages: ``pods``, ``networkpolicies.networking.k8s.io``."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def qualified_kind(self) -> str:
+        """Kind in messages: ``Pod``, ``NetworkPolicy.networking.k8s.io``."""
+        return f"{self.kind}.{self.group}" if self.group else self.kind
+
 
 _META = ("metadata.name", "metadata.namespace")
 
 RESOURCES: dict[str, Resource] = {r.plural: r for r in (
-    Resource("pods", "Pod", short_names=("po",), subresources=("status", "log"),
+    Resource("pods", "Pod", short_names=("po",), subresources=("status", "log", "exec"),
              field_names=_META + ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
                                   "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
                                   "status.podIP", "status.podIPs", "status.nominatedNodeName"),
@@ -133,7 +150,18 @@ RESOURCES: dict[str, Resource] = {r.plural: r for r in (
              singular="node"),
 )}
 
+NETWORKING = "networking.k8s.io"
+RESOURCES["networkpolicies"] = Resource(
+    "networkpolicies", "NetworkPolicy", short_names=("netpol",), singular="networkpolicy",
+    group=NETWORKING)
+
 KIND_TO_RESOURCE = {r.kind: r for r in RESOURCES.values()}
+GROUPS = {NETWORKING: ("v1",)}
+
+
+def in_group(group: str, version: str = "v1") -> list[Resource]:
+    """Resources of one group version (``""`` is the core group)."""
+    return [r for r in RESOURCES.values() if r.group == group and r.version == version]
 
 
 def get_resource(plural: str) -> Resource | None:

@@ -38,6 +38,7 @@ class Scenario:
     pull_error: bool = False          # ErrImagePull / ImagePullBackOff forever
     unschedulable: bool = False       # the scheduler never places the pod
     stop_seconds: float = 0.5         # SIGTERM -> exit (capped by the grace period)
+    program: str | None = None        # files its main process writes (kubesim.userland.programs)
 
     @property
     def exit_reason(self) -> str:
@@ -49,6 +50,7 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("happy"),
+    Scenario("web", program="web"),
     Scenario("crashloop", run_seconds=3.0, exit_code=1),
     Scenario("oom", run_seconds=3.0, exit_code=137, oom=True),
     Scenario("imagepull-error", pull_error=True),

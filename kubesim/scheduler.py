@@ -58,9 +58,15 @@ class Scheduler:
             if stored is None:
                 return (f'0/1 nodes are available: persistentvolumeclaim "{claim}" not found. '
                         + _NOT_HELPFUL)
-            if (stored.obj().get("status") or {}).get("phase") != "Bound":
+            pvc = stored.obj()
+            if (pvc.get("status") or {}).get("phase") != "Bound":
                 return ("0/1 nodes are available: pod has unbound immediate "
                         "PersistentVolumeClaims. " + _NOT_HELPFUL)
+            if "ReadWriteOncePod" in ((pvc.get("spec") or {}).get("accessModes") or []) and \
+                    self._claim_in_use(rt, claim):
+                return ("0/1 nodes are available: 1 node has pod using PersistentVolumeClaim "
+                        "with the same name and ReadWriteOncePod access mode. "
+                        + _NOT_HELPFUL)
         reasons = []
         if rt.cpu > cfg.node_cpu - self.cpu_used + 1e-9:
             reasons.append("1 Insufficient cpu")
@@ -71,6 +77,20 @@ class Scheduler:
         if reasons:
             return f"0/1 nodes are available: {', '.join(reasons)}. " + _NO_VICTIMS
         return None
+
+    def _claim_in_use(self, rt: PodRuntime, claim: str) -> bool:
+        """Whether another placed, non-terminated pod mounts ``claim`` (ReadWriteOncePod)."""
+        for other in self.cluster.kubelet.pods.values():
+            if other is rt or other.namespace != rt.namespace or not other.node or \
+                    other.released:
+                continue
+            stored = self.cluster.store.get("pods", other.namespace, other.name)
+            if stored is None:
+                continue
+            for volume in (stored.obj().get("spec") or {}).get("volumes") or []:
+                if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim:
+                    return True
+        return False
 
     def attempt(self, rt: PodRuntime) -> bool:
         """Try to bind ``rt``; on failure record the condition and event."""

@@ -25,7 +25,7 @@ MODELS = {"Pod": "v1_pod.V1Pod", "Service": "v1_service.V1Service",
           "PersistentVolumeClaim": "v1_persistent_volume_claim.V1PersistentVolumeClaim",
           "Secret": "v1_secret.V1Secret", "ConfigMap": "v1_config_map.V1ConfigMap",
           "Event": "core_v1_event.CoreV1Event", "Namespace": "v1_namespace.V1Namespace",
-          "Node": "v1_node.V1Node"}
+          "Node": "v1_node.V1Node", "NetworkPolicy": "v1_network_policy.V1NetworkPolicy"}
 
 
 def _model(kind: str):

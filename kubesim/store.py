@@ -67,7 +67,8 @@ class Subscriber(Protocol):
 
 def type_prefix(resource: Resource) -> bytes:
     """``{"kind":"Pod","apiVersion":"v1",`` - prepended to raw bytes for single objects."""
-    return b'{"kind":"' + resource.kind.encode() + b'","apiVersion":"v1",'
+    return (b'{"kind":"' + resource.kind.encode() + b'","apiVersion":"'
+            + resource.api_version.encode() + b'",')
 
 
 def with_kind(resource: Resource, raw: bytes) -> bytes:

@@ -83,7 +83,7 @@ def build_table(cluster: "Cluster", resource, objects: Iterable[dict], list_meta
         columns, cells = strategy.table(cluster, obj)
         row: dict = {"cells": cells}
         if include_object == "Object":
-            row["object"] = {"kind": resource.kind, "apiVersion": "v1", **obj}
+            row["object"] = {"kind": resource.kind, "apiVersion": resource.api_version, **obj}
         elif include_object != "None":
             row["object"] = partial_metadata(obj)
         rows.append(row)

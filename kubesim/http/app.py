@@ -111,10 +111,16 @@ def create_app(cluster) -> web.Application:
         web.get("/apis/", discovery.apis),
         web.get("/openapi/v2", discovery.openapi_v2),
         web.get("/openapi/v3", discovery.openapi_v3),
-        web.get("/openapi/v3/api/v1", discovery.openapi_v3_core),
+        web.get("/openapi/v3/api/v1", discovery.openapi_v3_doc),
+        web.get("/openapi/v3/apis/{group}/{version}", discovery.openapi_v3_doc),
         web.get("/healthz", discovery.healthz),
         web.get("/livez", discovery.healthz),
         web.get("/readyz", discovery.healthz),
         web.route("*", "/api/v1/{tail:.+}", api),
+        web.get("/apis/{group}", discovery.api_group),
+        web.get("/apis/{group}/", discovery.api_group),
+        web.get("/apis/{group}/{version}", discovery.api_group_version),
+        web.get("/apis/{group}/{version}/", discovery.api_group_version),
+        web.route("*", "/apis/{group}/{version}/{tail:.+}", api),
     ])
     return app

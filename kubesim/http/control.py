@@ -19,6 +19,8 @@ GET      /_kubesim/journal?since=N       request journal entries with ``seq > N`
 DELETE   /_kubesim/journal               clear the journal
 PUT      /_kubesim/logs/{ns}/{pod}       ``{"text": "...", "container": null,
                                          "previous": false}``
+GET      /_kubesim/reachable             ``?from=ns/pod&to=ns/pod&port=N&protocol=TCP``:
+                                         NetworkPolicy verdict (``from`` may be an IP)
 =======  ==============================  ===============================================
 """
 
@@ -79,6 +81,11 @@ def routes(cluster) -> list[web.RouteDef]:
         web.get("/_kubesim/journal",
                 wrap(lambda r, b: control.journal(c, int(r.query.get("since", 0))))),
         web.delete("/_kubesim/journal", wrap(lambda r, b: control.clear_journal(c))),
+        web.get("/_kubesim/reachable",
+                wrap(lambda r, b: control.reachable(
+                    c, r.query.get("from", ""), r.query.get("to", ""),
+                    int(r.query["port"]) if r.query.get("port") else None,
+                    r.query.get("protocol", "TCP")))),
         web.put("/_kubesim/logs/{namespace}/{pod}",
                 wrap(lambda r, b: control.set_logs(c, r.match_info["namespace"],
                                                    r.match_info["pod"], **b))),

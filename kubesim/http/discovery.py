@@ -16,7 +16,7 @@ import hashlib
 import orjson
 from aiohttp import web
 
-from ..resources import RESOURCES
+from ..resources import GROUPS, in_group
 from .common import json_response
 
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-kubesim",
@@ -32,10 +32,10 @@ def api_versions(request: web.Request) -> dict:
                                             "serverAddress": request.host}]}
 
 
-def api_resources() -> dict:
-    """``/api/v1``: APIResourceList including subresources."""
+def api_resources(group: str = "", version: str = "v1") -> dict:
+    """``/api/v1`` or ``/apis/{group}/{version}``: APIResourceList including subresources."""
     resources = []
-    for res in RESOURCES.values():
+    for res in in_group(group, version):
         entry = {"name": res.plural, "singularName": res.singular or res.kind.lower(),
                  "namespaced": res.namespaced, "kind": res.kind, "verbs": list(res.verbs)}
         if res.short_names:
@@ -45,20 +45,25 @@ def api_resources() -> dict:
         entry["storageVersionHash"] = hashlib.sha256(res.plural.encode()).hexdigest()[:11]
         resources.append(entry)
         for sub in res.subresources:
-            verbs = {"log": ["get"], "finalize": ["update"]}.get(sub, ["get", "patch", "update"])
-            kind = "Namespace" if sub == "finalize" else res.kind
+            verbs = {"log": ["get"], "finalize": ["update"], "exec": ["create", "get"]}.get(
+                sub, ["get", "patch", "update"])
+            kind = {"finalize": "Namespace", "exec": "PodExecOptions"}.get(sub, res.kind)
             resources.append({"name": f"{res.plural}/{sub}", "singularName": "",
                               "namespaced": res.namespaced, "kind": kind, "verbs": verbs})
-    return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
+    if not group:
+        return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}",
+            "resources": resources}
 
 
-def _openapi_v3_core() -> dict:
+def _openapi_v3(group: str = "", version: str = "v1") -> dict:
     paths = {}
     params = [{"name": name, "in": "query", "schema": {"type": "string"}}
               for name in ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")]
-    for res in RESOURCES.values():
-        gvk = {"group": "", "version": "v1", "kind": res.kind}
-        prefix = "/api/v1/namespaces/{namespace}/" if res.namespaced else "/api/v1/"
+    base = f"/apis/{group}/{version}/" if group else "/api/v1/"
+    for res in in_group(group, version):
+        gvk = {"group": group, "version": version, "kind": res.kind}
+        prefix = base + "namespaces/{namespace}/" if res.namespaced else base
         item = {"parameters": params}
         for verb in ("get", "put", "patch", "delete"):
             item[verb] = {"operationId": f"{verb}{res.kind}",
@@ -75,8 +80,11 @@ def _openapi_v3_core() -> dict:
             "paths": paths, "components": {"schemas": {}}}
 
 
-OPENAPI_V3_CORE = orjson.dumps(_openapi_v3_core())
-OPENAPI_V3_HASH = hashlib.sha512(OPENAPI_V3_CORE).hexdigest()[:128].upper()
+OPENAPI_V3 = {"api/v1": orjson.dumps(_openapi_v3())}
+OPENAPI_V3.update({f"apis/{g}/{v}": orjson.dumps(_openapi_v3(g, v))
+                   for g, versions in GROUPS.items() for v in versions})
+OPENAPI_V3_HASHES = {path: hashlib.sha512(doc).hexdigest()[:128].upper()
+                     for path, doc in OPENAPI_V3.items()}
 
 
 async def version(request: web.Request) -> web.Response:
@@ -94,9 +102,38 @@ async def api_v1(request: web.Request) -> web.Response:
     return json_response(api_resources())
 
 
+def _group(name: str) -> dict:
+    versions = [{"groupVersion": f"{name}/{v}", "version": v} for v in GROUPS[name]]
+    return {"name": name, "versions": versions, "preferredVersion": versions[0]}
+
+
 async def apis(request: web.Request) -> web.Response:
-    """``/apis``: no named groups are served."""
-    return json_response({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+    """``/apis``: the named groups served (``networking.k8s.io``)."""
+    return json_response({"kind": "APIGroupList", "apiVersion": "v1",
+                          "groups": [_group(g) for g in GROUPS]})
+
+
+async def api_group(request: web.Request) -> web.Response:
+    """``/apis/{group}``."""
+    name = request.match_info["group"]
+    if name not in GROUPS:
+        return _not_found()
+    return json_response({"kind": "APIGroup", "apiVersion": "v1", **_group(name)})
+
+
+async def api_group_version(request: web.Request) -> web.Response:
+    """``/apis/{group}/{version}``."""
+    name, version = request.match_info["group"], request.match_info["version"]
+    if version not in GROUPS.get(name, ()):
+        return _not_found()
+    return json_response(api_resources(name, version))
+
+
+def _not_found() -> web.Response:
+    return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                          "status": "Failure", "message": "the server could not find the "
+                          "requested resource", "reason": "NotFound", "details": {},
+                          "code": 404}, status=404)
 
 
 async def openapi_v2(request: web.Request) -> web.Response:
@@ -111,15 +148,19 @@ async def openapi_v2(request: web.Request) -> web.Response:
 
 async def openapi_v3(request: web.Request) -> web.Response:
     """``/openapi/v3`` root listing group-version documents."""
-    return json_response({"paths": {"api/v1": {
-        "serverRelativeURL": f"/openapi/v3/api/v1?hash={OPENAPI_V3_HASH}"}}})
+    return json_response({"paths": {
+        path: {"serverRelativeURL": f"/openapi/v3/{path}?hash={OPENAPI_V3_HASHES[path]}"}
+        for path in OPENAPI_V3}})
 
 
-async def openapi_v3_core(request: web.Request) -> web.Response:
-    """``/openapi/v3/api/v1``."""
-    return web.Response(body=OPENAPI_V3_CORE, content_type="application/json",
+async def openapi_v3_doc(request: web.Request) -> web.Response:
+    """``/openapi/v3/api/v1`` and ``/openapi/v3/apis/{group}/{version}``."""
+    path = request.path[len("/openapi/v3/"):]
+    if path not in OPENAPI_V3:
+        return _not_found()
+    return web.Response(body=OPENAPI_V3[path], content_type="application/json",
                         headers={"Cache-Control": "public, immutable",
-                                 "Etag": f'"{OPENAPI_V3_HASH}"'})
+                                 "Etag": f'"{OPENAPI_V3_HASHES[path]}"'})
 
 
 async def healthz(request: web.Request) -> web.Response:

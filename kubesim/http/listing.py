@@ -104,6 +104,7 @@ def list_objects(request: web.Request, cluster, resource: Resource, namespace: s
         include = request.query.get("includeObject", "Metadata")
         return json_response(build_table(cluster, resource, (s.obj() for s in items), meta,
                                          include))
-    head = (b'{"kind":"' + resource.list_kind.encode() + b'","apiVersion":"v1","metadata":'
+    head = (b'{"kind":"' + resource.list_kind.encode() + b'","apiVersion":"'
+            + resource.api_version.encode() + b'","metadata":'
             + orjson.dumps(meta) + b',"items":[')
     return raw_response(head + b",".join(s.raw for s in items) + b"]}")

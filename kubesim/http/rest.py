@@ -1,8 +1,8 @@
-"""``/api/v1/...`` routing and the CRUD verbs.
+"""``/api/v1/...`` and ``/apis/{group}/{version}/...`` routing and the CRUD verbs.
 
 Paths are parsed by hand because ``/api/v1/namespaces/{name}/status`` (a
 namespace subresource) and ``/api/v1/namespaces/{ns}/{resource}`` share a
-shape.  The legacy ``/api/v1/watch/...`` prefix is accepted too.
+shape.  The legacy ``.../watch/...`` prefix is accepted too.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from ..resources import RESOURCES, Resource
 from ..selectors import parse_field_selector, parse_label_selector
 from ..tables import build_table, wants_table
 from .common import dry_run, json_response, media_type, query_bool, query_int, read_body
+from .execws import serve_exec
 from .listing import list_objects, matching
 from .podlog import serve_log
 from .watch import serve_watch
@@ -40,8 +41,13 @@ def _not_found_path() -> errors.ApiError:
                            {})
 
 
-def parse_path(tail: str) -> Target:
-    """Interpret the part of the path after ``/api/v1/``."""
+def parse_path(tail: str, group: str = "", version: str = "v1") -> Target:
+    """Interpret the part of the path after ``/api/v1/`` (or ``/apis/{group}/{version}/``)."""
+    def lookup(plural: str) -> Resource | None:
+        res = RESOURCES.get(plural)
+        return res if res is not None and res.group == group and res.version == version \
+            else None
+
     parts = [p for p in tail.split("/") if p]
     watch = False
     if parts and parts[0] == "watch":
@@ -50,12 +56,13 @@ def parse_path(tail: str) -> Target:
         raise _not_found_path()
     namespaces = RESOURCES["namespaces"]
     if parts[0] == "namespaces" and len(parts) >= 3 and parts[2] not in namespaces.subresources:
-        resource = RESOURCES.get(parts[2])
-        if resource is None or not resource.namespaced or len(parts) > 5:
+        resource = lookup(parts[2])
+        if resource is None or not resource.namespaced or len(parts) > 5 or \
+                (len(parts) == 5 and parts[4] not in resource.subresources):
             raise _not_found_path()
         return Target(resource, parts[1], parts[3] if len(parts) > 3 else None,
                       parts[4] if len(parts) > 4 else "", watch)
-    resource = RESOURCES.get(parts[0])
+    resource = lookup(parts[0])
     if resource is None or len(parts) > 3:
         raise _not_found_path()
     sub = parts[2] if len(parts) > 2 else ""
@@ -92,14 +99,16 @@ def _object_response(request: web.Request, cluster, resource: Resource, obj: dic
     return json_response(obj, status, headers=_warning_headers(warnings) if warnings else None)
 
 
-SUBRESOURCE_METHODS = {"status": ("GET", "PUT", "PATCH"), "finalize": ("PUT",), "log": ("GET",)}
+SUBRESOURCE_METHODS = {"status": ("GET", "PUT", "PATCH"), "finalize": ("PUT",), "log": ("GET",),
+                       "exec": ("GET", "POST")}
 COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
 async def handle(request: web.Request, cluster) -> web.StreamResponse:
-    """Entry point for every ``/api/v1/...`` request."""
-    target = parse_path(request.match_info["tail"])
+    """Entry point for every ``/api/v1/...`` and ``/apis/{group}/{version}/...`` request."""
+    target = parse_path(request.match_info["tail"], request.match_info.get("group", ""),
+                        request.match_info.get("version", "v1"))
     method, res = request.method, target.resource
     if target.subresource:
         if method not in SUBRESOURCE_METHODS[target.subresource] or \
@@ -107,6 +116,8 @@ async def handle(request: web.Request, cluster) -> web.StreamResponse:
             raise errors.method_not_allowed()
         if target.subresource == "log":
             return await serve_log(request, cluster, target.namespace, target.name)
+        if target.subresource == "exec":
+            return await serve_exec(request, cluster, target.namespace, target.name)
         return await _item(request, cluster, target)
     verbs = ITEM_VERBS if target.name else COLLECTION_VERBS
     if verbs.get(method) not in res.verbs:
@@ -149,7 +160,7 @@ async def _delete_collection(request, cluster, res, scope, labels, fields):
                 raise
             continue
         deleted.append({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
-    return json_response({"kind": res.list_kind, "apiVersion": "v1",
+    return json_response({"kind": res.list_kind, "apiVersion": res.api_version,
                           "metadata": {"resourceVersion": str(cluster.store.rv)},
                           "items": deleted})
 
@@ -179,7 +190,7 @@ async def _item(request: web.Request, cluster, target: Target) -> web.StreamResp
     method = request.method
     if method == "GET":
         return _object_response(request, cluster, res,
-                                {"kind": res.kind, "apiVersion": "v1",
+                                {"kind": res.kind, "apiVersion": res.api_version,
                                  **api.get(cluster, res, ns, name)})
     if method in ("PUT", "PATCH"):
         validation, warnings = _field_validation(request), []

@@ -90,7 +90,8 @@ class Watcher:
         meta: dict = {"resourceVersion": str(rv)}
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        obj = {"kind": self.resource.kind, "apiVersion": "v1", "metadata": meta}
+        obj = {"kind": self.resource.kind, "apiVersion": self.resource.api_version,
+               "metadata": meta}
         self.push(orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n")
 
     def close(self) -> None:

@@ -1,15 +1,20 @@
 """PersistentVolumeClaims: Pending -> Bound, pvc-protection finalizer, expansion only.
 
 A claim binds one virtual second after creation through a simulated dynamic
-provisioner.  Annotation ``kubesim.io/scenario: pending`` (or
+provisioner, which gives it a data volume (:meth:`kubesim.fs.manager.Filesystems.provision`;
+a ``dataSource`` PVC is cloned).  Annotation ``kubesim.io/scenario: pending`` (or
 ``storageClassName: ""``) keeps it Pending.  Deleting a claim that a
 non-terminated pod still mounts leaves it Terminating until the pod is gone,
-exactly like ``kubernetes.io/pvc-protection``.
+exactly like ``kubernetes.io/pvc-protection``; its data goes with it (the
+``standard`` class reclaims with ``Delete``).  Growing ``resources.requests.storage``
+of a bound claim expands it online: after :data:`~kubesim.fs.manager.RESIZE_SECONDS`
+the filesystem and ``status.capacity`` have the new size.
 """
 
 from __future__ import annotations
 
 from ..errors import FieldError
+from ..fs.manager import RESIZE_SECONDS
 from ..quantity import parse_quantity
 from ..resources import RESOURCES
 from ..strategy import Strategy
@@ -87,6 +92,24 @@ class PVCStrategy(Strategy):
         ns, name = meta["namespace"], meta["name"]
         cluster.clock.call_later(BIND_SECONDS, lambda: bind(cluster, ns, name, meta["uid"]))
 
+    def after_update(self, cluster, new, old):
+        if (new.get("status") or {}).get("phase") != "Bound":
+            return
+        requested = ((new.get("spec") or {}).get("resources") or {}).get("requests") or {}
+        capacity = ((new.get("status") or {}).get("capacity") or {}).get("storage")
+        try:
+            grow = capacity is not None and parse_quantity(requested.get("storage", 0)) > \
+                parse_quantity(capacity)
+        except ValueError:
+            grow = False
+        if grow:
+            meta = new["metadata"]
+            cluster.clock.call_later(RESIZE_SECONDS, lambda: expand(
+                cluster, meta["namespace"], meta["name"], meta["uid"]))
+
+    def after_delete(self, cluster, obj):
+        cluster.fs.release(obj["metadata"]["uid"])
+
     def table(self, cluster, obj):
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
         modes = ",".join({"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
@@ -119,11 +142,33 @@ def bind(cluster, namespace: str, name: str, uid: str) -> None:
     pvc["spec"]["volumeName"] = volume
     pvc["status"] = {"phase": "Bound", "accessModes": pvc["spec"].get("accessModes", []),
                      "capacity": {"storage": pvc["spec"]["resources"]["requests"]["storage"]}}
+    cluster.fs.provision(pvc)
     cluster.persist(RESOURCES["persistentvolumeclaims"], pvc)
     cluster.events.record(pvc, "PersistentVolumeClaim", "Normal", "ProvisioningSucceeded",
                           f"Successfully provisioned volume {volume}",
                           component=f"{PROVISIONER}_{cluster.config.node_name}")
     cluster.scheduler.kick()
+
+
+def expand(cluster, namespace: str, name: str, uid: str) -> None:
+    """The resizer and the kubelet grew the volume: new capacity in the filesystem and status."""
+    stored = cluster.store.get("persistentvolumeclaims", namespace, name)
+    if stored is None:
+        return
+    pvc = stored.obj()
+    if pvc["metadata"]["uid"] != uid or (pvc.get("status") or {}).get("phase") != "Bound":
+        return
+    storage = pvc["spec"]["resources"]["requests"]["storage"]
+    if pvc["status"].get("capacity", {}).get("storage") == storage:
+        return
+    cluster.fs.resize(uid, storage)
+    pvc["status"]["capacity"] = {"storage": storage}
+    pvc["status"].pop("conditions", None)
+    cluster.persist(RESOURCES["persistentvolumeclaims"], pvc)
+    cluster.events.record(pvc, "PersistentVolumeClaim", "Normal", "FileSystemResizeSuccessful",
+                          f"MountVolume.NodeExpandVolume succeeded for volume "
+                          f"\"{pvc['spec'].get('volumeName', '')}\" {cluster.config.node_name}",
+                          component="kubelet")
 
 
 def release_if_unused(cluster, namespace: str, name: str) -> None:

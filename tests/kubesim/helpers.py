@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from kubernetes.client.exceptions import ApiException
 
@@ -37,3 +38,14 @@ def raw_json(api_client, path: str, headers: dict | None = None, query: list | N
     """GET ``path`` and decode the JSON body."""
     response = raw_request(api_client, "GET", path, headers=headers, query=query)
     return json.loads(response.read())
+
+
+def wait_for(predicate, timeout=30.0):
+    """Poll until ``predicate()`` is truthy (generous bound; no timing is asserted)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")

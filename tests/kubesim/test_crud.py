@@ -21,7 +21,12 @@ def test_discovery_endpoints(api_client):
             "configmaps", "events", "namespaces"} <= set(resources)
     assert resources["pods"].namespaced and "watch" in resources["pods"].verbs
     assert resources["pods"].short_names == ["po"]
-    assert client.ApisApi(api_client).get_api_versions().groups == []
+    groups = client.ApisApi(api_client).get_api_versions().groups
+    assert [(g.name, g.preferred_version.group_version) for g in groups] == [
+        ("networking.k8s.io", "networking.k8s.io/v1")]
+    networking = client.NetworkingV1Api(api_client).get_api_resources()
+    assert [(r.name, r.kind, r.namespaced) for r in networking.resources] == [
+        ("networkpolicies", "NetworkPolicy", True)]
 
 
 def test_openapi_documents_advertise_field_validation(api_client):

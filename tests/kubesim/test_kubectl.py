@@ -3,51 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import threading
-
-import pytest
-
-
-def _install_kubectl() -> str | None:
-    """Return the kubectl path, installing Debian's ``kubernetes-client`` if needed."""
-    found = shutil.which("kubectl")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "kubernetes-client"], env=env,
-                       capture_output=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return shutil.which("kubectl")
-
-
-@pytest.fixture(scope="module")
-def kubectl_path():
-    path = _install_kubectl()
-    if path is None:
-        pytest.skip("kubectl is not on PATH and `apt-get install kubernetes-client` failed")
-    return path
-
-
-@pytest.fixture
-def kubectl(kubectl_path, kubeconfig_path, tmp_path):
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig_path), HOME=str(tmp_path))
-
-    def run(*args, check=True):
-        result = subprocess.run([kubectl_path, *args], env=env, capture_output=True, text=True,
-                                timeout=60)
-        if check:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
 
 
 POD_YAML = """\

@@ -1,0 +1,1 @@
+"""Command implementations, grouped by kind (each module exports ``COMMANDS``)."""
