@@ -45,6 +45,14 @@ def _namespace(value):
         raise ValueError("a Kubernetes namespace name (lowercase letters, digits and '-', at most 63)")
 
 
+def _label(value):
+    """``key=value`` of a label selector (key: an optional DNS prefix and a name)."""
+    key, eq, val = value.partition("=")
+    if not eq or not re.match(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", key) \
+            or not re.match(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", val):
+        raise ValueError(f"label selectors as key=value items, e.g. app.kubernetes.io/component=proxy, not {value!r}")
+
+
 def _resource_name(value):
     """An extended resource: an optional DNS-subdomain prefix and a name (a qualified name)."""
     if not isinstance(value, str) or not re.match(
@@ -360,6 +368,13 @@ PODS_PUBLIC_URL = env.url("PODS_PUBLIC_URL", default="http://localhost:8000", sc
 # (Authorization: Bearer <token>, or X-Pods-Traefik-Config-Token): Traefik's HTTP provider sends
 # it through its `headers` option. Empty: open, as upstream.
 PODS_TRAEFIK_CONFIG_TOKEN = env.str("PODS_TRAEFIK_CONFIG_TOKEN", default="", secret=True)
+
+# Who may connect to the pods' ports (each pod's NetworkPolicy): the proxy's pods, by label
+# (key=value,...), in the namespaces these labels select (empty: the pods' own namespace; e.g.
+# kubernetes.io/metadata.name=pods-system for a proxy in another namespace).
+PODS_PROXY_POD_SELECTOR = env.list("PODS_PROXY_POD_SELECTOR", item=_label,
+                                   default=["app.kubernetes.io/name=pods-service", "app.kubernetes.io/component=proxy"])
+PODS_PROXY_NAMESPACE_SELECTOR = env.list("PODS_PROXY_NAMESPACE_SELECTOR", default=[], item=_label, empty=[])
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")

@@ -172,7 +172,10 @@ def kubesim_server():
 @pytest.fixture
 def sim(kubesim_server, tmp_path, settings):
     """A fresh simulated cluster, with the worker's client pointed at it."""
+    from workers.spawner import forget_default_deny
+
     kubesim_server.reset()
+    forget_default_deny()  # the reset cluster has none of the worker's namespace policies
     settings.PODS_KUBECONFIG = str(kubesim_server.write_kubeconfig(tmp_path / "kubeconfig"))
     settings.PODS_KUBE_NAMESPACE = "default"
     settings.PODS_KUBE_BACKOFF_MAX = 0.05  # keep retries quick in tests

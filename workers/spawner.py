@@ -5,10 +5,15 @@ workers on the same pod, or a task racing the sweep are all harmless. What a tas
 (the cluster is down, the worker dies) the sweep re-drives later.
 
 Spawn:  REQUESTED --(claim, new instance id; committed)--> SPAWNER SETUP
-        --(Service + Pod created, or adopted after a lost response)--> CREATING
+        --(Service, Pod, its NetworkPolicy and Secrets created, or adopted after a lost
+          response)--> CREATING
 Stop:   any live status --> DELETING --(objects gone; the sweep sees it)--> STOPPED
+
+The NetworkPolicy and the Secrets are owned by the Kubernetes Pod: whoever deletes the Pod (a
+teardown, the deletion of the pod row, the sweep's orphan collection) deletes them with it.
 """
 import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -23,6 +28,8 @@ from workers.kube.errors import AlreadyExists, PermanentKubeError, TransientKube
 from workers.kube.manifests import (
     LABEL_INSTANCE,
     LABEL_POD_UID,
+    default_deny_policy,
+    network_policy,
     pod_manifest,
     pod_secrets,
     service_manifest,
@@ -96,11 +103,14 @@ def create_objects(pod: Pod) -> str:
                    message="invalid definition")
         return "invalid spec"
     try:
+        ensure_default_deny(spec.namespace)
         service = service_manifest(spec)
         if service is not None:
             _create_or_adopt("service", service, spec)
         kpod = _create_or_adopt("pod", pod_manifest(spec), spec)
-        for secret in pod_secrets(spec, owner_uid=kpod["metadata"]["uid"]):
+        owner_uid = kpod["metadata"]["uid"]
+        _create_or_adopt("networkpolicy", network_policy(spec, owner_uid), spec)
+        for secret in pod_secrets(spec, owner_uid=owner_uid):
             _create_or_adopt("secret", secret, spec)
     except PermanentKubeError as exc:
         transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
@@ -111,6 +121,28 @@ def create_objects(pod: Pod) -> str:
     transition(pod, to=S.CREATING, expected=[S.SPAWNER_SETUP], actor=ACTOR,
                fields={"status_container": {"message": "The pod is starting."}})
     return "created"
+
+
+DEFAULT_DENY_RECHECK_SECONDS = 300
+_default_deny_checked: dict[str, float] = {}  # namespace -> time.monotonic() this process made sure
+
+
+def ensure_default_deny(namespace: str) -> None:
+    """The namespace's default-deny ingress policy for managed pods: created if missing, checked
+    again every few minutes (one request, not one per spawn), so a deleted one comes back."""
+    checked = _default_deny_checked.get(namespace)
+    if checked is not None and time.monotonic() - checked < DEFAULT_DENY_RECHECK_SECONDS:
+        return
+    try:
+        kube.create("networkpolicy", default_deny_policy(namespace))
+    except AlreadyExists:
+        pass
+    _default_deny_checked[namespace] = time.monotonic()
+
+
+def forget_default_deny() -> None:
+    """Check the default-deny policy again at the next spawn (tests that reset the cluster)."""
+    _default_deny_checked.clear()
 
 
 def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:
@@ -145,6 +177,7 @@ def teardown(pod: Pod) -> str:
     grace = settings.PODS_STOP_GRACE_SECONDS
     pod_gone = not kube.delete("pod", pod.k8_name, grace_seconds=grace)
     service_gone = not kube.delete("service", pod.k8_name)
+    kube.delete("networkpolicy", pod.k8_name)  # owned by the Pod anyway; gone at once is tidier
     if pod_gone and service_gone:
         finish_stop(pod)
         return "stopped"
@@ -163,14 +196,15 @@ def finish_stop(pod: Pod) -> bool:
 
 
 def remove_objects(name: str, pod_uid: str) -> int:
-    """Delete the Pod and Service named ``name`` if they belong to pod row ``pod_uid`` (deleted).
+    """Delete the Pod, Service and NetworkPolicy named ``name`` if they belong to pod row
+    ``pod_uid`` (deleted); the Pod's Secrets go with it.
 
     Reads each object first and deletes it only with that exact object's uid as precondition,
     so a newer pod that reused the id (and so the name) is never touched. Returns how many were
     deleted; 404 anywhere is success.
     """
     deleted = 0
-    for kind in ("pod", "service"):
+    for kind in ("pod", "service", "networkpolicy"):
         existing = kube.read(kind, name)
         if existing is None:
             continue

@@ -33,6 +33,8 @@ def pod_spec_for(pod: Pod) -> PodSpec:
              if mount and mount.get("type") == "ephemeral"}
     ports = {key: int(entry["port"]) for key, entry in (spec.get("networking") or {}).items()
              if entry and entry.get("port")}
+    local_only = frozenset(key for key, entry in (spec.get("networking") or {}).items()
+                           if entry and entry.get("protocol") == "local_only")
     env, secret_env = {}, {}
     for name, value in (spec.get("environment_variables") or {}).items():
         holds_credential = value_location("environment_variables", name) in derived.credentials_at
@@ -63,6 +65,8 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         run_as_non_root=security.get("run_as_non_root"),
         run_as_user=security.get("run_as_user"),
         run_as_group=security.get("run_as_group"),
+        local_only=local_only,
+        proxy_peer=proxy_peer(),
         ports=ports,
         cpu_request_m=int(resources["cpu_request"]),
         cpu_limit_m=int(resources["cpu_limit"]),
@@ -74,3 +78,16 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         tolerations=queue.get("tolerations", []),
         files=files,
     )
+
+
+def _selector(text: str) -> dict:
+    return {"matchLabels": dict(item.split("=", 1) for item in text)} if text else {}
+
+
+def proxy_peer() -> dict:
+    """The NetworkPolicy peer selecting the proxy's pods (``PODS_PROXY_POD_SELECTOR``, in the
+    namespaces of ``PODS_PROXY_NAMESPACE_SELECTOR``; without one, the pods' own namespace)."""
+    peer = {"podSelector": _selector(settings.PODS_PROXY_POD_SELECTOR)}
+    if settings.PODS_PROXY_NAMESPACE_SELECTOR:
+        peer["namespaceSelector"] = _selector(settings.PODS_PROXY_NAMESPACE_SELECTOR)
+    return peer

@@ -177,3 +177,85 @@ def test_a_template_may_add_back_only_the_sites_capabilities(tenant, client_for,
     response = alice.post("/v3/pods", {"pod_id": "x", "image": "kubesim/web", "security": {"capabilities": ["CHOWN"]}},
                           format="json")
     assert response.status_code == 400 and "security" in response.json()["metadata"]["errors"]
+
+
+# --- NetworkPolicies: only the proxy (and, on local_only ports, the tenant's pods) get in ------
+
+def plain_pod(core, name, labels, namespace="default"):
+    core.create_namespaced_pod(namespace, {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "kubesim/web:1"}]}})
+    return f"{namespace}/{name}"
+
+
+PROXY = {"app.kubernetes.io/name": "pods-service", "app.kubernetes.io/component": "proxy"}
+
+
+def test_a_pod_accepts_only_the_proxy_and_on_local_only_ports_its_tenants_pods(
+        sim, make_pod, core, principal_for, other_tenant):
+    from pods.services.pods import pod_create
+
+    pod = make_pod(networking={"default": {"protocol": "http", "port": 5000, "tapis_auth": True},
+                               "admin": {"protocol": "http", "port": 9000, "ip_allow_list": ["10.1.0.0/16"]},
+                               "db": {"protocol": "postgres", "port": 5432},
+                               "internal": {"protocol": "local_only", "port": 6000}})
+    neighbour = make_pod("neighbour")
+    foreign = pod_create(principal=principal_for("mallory", other_tenant),
+                         data={"pod_id": "intruder", "image": "kubesim/web:1"})
+    for p in (pod, neighbour, foreign):
+        assert reconcile_pod(p.pk) == "created"
+    proxy = plain_pod(core, "traefik", PROXY)
+    stranger = plain_pod(core, "stranger", {"app": "anything"})
+    target = f"default/{pod.k8_name}"
+
+    def allowed(source, port):
+        return sim.reachable(source, target, port)["allowed"]
+
+    for port in (5000, 9000, 5432):  # what the proxy routes (and checks auth and allow-lists for)
+        assert allowed(proxy, port), port
+        assert not allowed(f"default/{neighbour.k8_name}", port), port
+        assert not allowed(f"default/{foreign.k8_name}", port), port
+        assert not allowed(stranger, port), port
+    assert not allowed(proxy, 6000)  # local_only: never routed
+    assert allowed(f"default/{neighbour.k8_name}", 6000)  # the tenant's own pods
+    assert not allowed(f"default/{foreign.k8_name}", 6000)  # never another tenant's
+    assert not allowed(proxy, 22)
+
+
+def test_the_policy_is_owned_by_the_pod_and_goes_with_it(sim, make_pod, core):
+    from kubernetes import client
+
+    from pods.services.pods import pod_delete
+
+    networking = client.NetworkingV1Api(core.api_client)
+    pod = make_pod()
+    reconcile_pod(pod.pk)
+    policy = networking.read_namespaced_network_policy(pod.k8_name, "default")
+    kpod = core.read_namespaced_pod(pod.k8_name, "default")
+    assert policy.metadata.owner_references[0].uid == kpod.metadata.uid
+    assert policy.spec.pod_selector.match_labels["pods-service/instance"] == str(fresh(pod).instance_id)
+    deny = networking.read_namespaced_network_policy("pods-service-default-deny", "default")
+    assert deny.spec.ingress in (None, []) and deny.spec.policy_types == ["Ingress"]
+
+    from workers.spawner import remove_objects
+
+    name, uid = pod.k8_name, str(pod.uid)
+    pod_delete(pod=fresh(pod), actor="alice")
+    remove_objects(name, uid)
+    sim.advance(60)
+    assert [p.metadata.name for p in networking.list_namespaced_network_policy("default").items] == [
+        "pods-service-default-deny"]
+    assert secrets_of(core, pod) == []
+
+
+def test_the_proxy_selector_comes_from_settings(sim, make_pod, core, settings):
+    settings.PODS_PROXY_POD_SELECTOR = ["role=edge"]
+    settings.PODS_PROXY_NAMESPACE_SELECTOR = ["kubernetes.io/metadata.name=ingress"]
+    core.create_namespace({"metadata": {"name": "ingress", "labels": {"kubernetes.io/metadata.name": "ingress"}}})
+    pod = make_pod()
+    reconcile_pod(pod.pk)
+    edge = plain_pod(core, "edge", {"role": "edge"}, namespace="ingress")
+    same_labels_elsewhere = plain_pod(core, "edge", {"role": "edge"})
+    target = f"default/{pod.k8_name}"
+    assert sim.reachable(edge, target, 5000)["allowed"]
+    assert not sim.reachable(same_labels_elsewhere, target, 5000)["allowed"]

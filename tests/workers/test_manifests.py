@@ -140,3 +140,20 @@ def test_server_override_replaces_the_kubeconfig_server(tmp_path, settings):
         assert kube_client.api_client().configuration.host == "https://k3s:6443"
     finally:
         kube_client.reset_client()
+
+
+def test_network_policies_are_valid():
+    from workers.kube.manifests import default_deny_policy, network_policy
+
+    proxy = {"podSelector": {"matchLabels": {"app": "proxy"}},
+             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}}
+    s = spec(ports={"default": 5000, "internal": 6000}, local_only=frozenset({"internal"}), proxy_peer=proxy)
+    policy = network_policy(s, owner_uid="0b9d2f6e-aaaa-4bbb-8ccc-000000000000")
+    validate(policy)
+    assert policy["spec"]["ingress"] == [
+        {"from": [proxy], "ports": [{"protocol": "TCP", "port": 5000}]},
+        {"from": [{"podSelector": {"matchLabels": {LABEL_MANAGED_BY: "pods-service", "pods-service/tenant": "dev"}}}],
+         "ports": [{"protocol": "TCP", "port": 6000}]}]
+    validate(default_deny_policy("default"))
+    closed = network_policy(spec(ports={}), owner_uid="u")
+    assert closed["spec"]["ingress"] == [] and closed["spec"]["policyTypes"] == ["Ingress"]

@@ -344,7 +344,7 @@ def test_deleting_a_pod_removes_its_objects_at_once_but_never_a_successors(sim, 
     old = run_to_available(sim, make_pod())
     name, old_uid = old.k8_name, str(old.uid)
     pod_delete(pod=old, actor="alice")
-    assert remove_objects(name, old_uid) == 2
+    assert remove_objects(name, old_uid) == 3  # Pod, Service, NetworkPolicy
     sim.advance(60)
     assert names("pods") == [] and names("services") == []
     assert remove_objects(name, old_uid) == 0, "idempotent"

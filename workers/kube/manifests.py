@@ -4,7 +4,10 @@ What reaches the cluster is locked down: no service-account token, no service li
 capability dropped (a template may add back what its image needs), no privilege escalation, the
 runtime's default seccomp profile, non-root where the template says the image allows it. Values
 holding resolved credentials and every ephemeral file travel in Secrets owned by the Pod (so the
-cluster deletes them with it), never as plain env values or ConfigMap data.
+cluster deletes them with it), never as plain env values or ConfigMap data. A NetworkPolicy per
+pod, owned by it too, lets in only the proxy (on the routed ports) and the tenant's own pods (on
+``local_only`` ports), over a namespace-wide default deny: ``tapis_auth`` and ``ip_allow_list``
+cannot be bypassed from inside the cluster.
 """
 import base64
 import hashlib
@@ -58,6 +61,11 @@ class PodSpec:
     run_as_non_root: bool | None = None
     run_as_user: int | None = None
     run_as_group: int | None = None
+    # Networking keys whose entry is local_only: reachable from the tenant's own pods, never
+    # routed by the proxy. Every other port is reachable from the proxy alone.
+    local_only: frozenset = frozenset()
+    # The NetworkPolicy peer that selects the proxy's pods (from settings).
+    proxy_peer: dict = field(default_factory=dict)
 
 
 def file_secret_name(spec: PodSpec, mount_path: str) -> str:
@@ -221,3 +229,37 @@ def pod_secrets(spec: PodSpec, owner_uid: str) -> list:
     secrets += [secret(file_secret_name(spec, path), {_file_name(path): content})
                 for path, (content, _) in sorted(spec.files.items())]
     return secrets
+
+
+DEFAULT_DENY_POLICY = "pods-service-default-deny"
+
+
+def default_deny_policy(namespace: str) -> dict:
+    """Every managed pod is isolated for ingress: nothing gets in unless its own policy says so
+    (policies add up), including in the moment between a Pod's creation and its policy's."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": DEFAULT_DENY_POLICY, "namespace": namespace,
+                         "labels": {LABEL_MANAGED_BY: MANAGED_BY}},
+            "spec": {"podSelector": {"matchLabels": {LABEL_MANAGED_BY: MANAGED_BY}},
+                     "policyTypes": ["Ingress"], "ingress": []}}
+
+
+def network_policy(spec: PodSpec, owner_uid: str) -> dict:
+    """Who may connect to this instance: the proxy on the ports it routes, the tenant's own pods
+    on ``local_only`` ports, nobody else (no rule at all: nobody). Owned by the Kubernetes Pod."""
+    routed = sorted({port for key, port in spec.ports.items() if key not in spec.local_only})
+    local = sorted({port for key, port in spec.ports.items() if key in spec.local_only})
+    rules = []
+    if routed:
+        rules.append({"from": [dict(spec.proxy_peer)],
+                      "ports": [{"protocol": "TCP", "port": int(port)} for port in routed]})
+    if local:
+        tenant_pods = {"podSelector": {"matchLabels": {LABEL_MANAGED_BY: MANAGED_BY, LABEL_TENANT: spec.tenant_id}}}
+        rules.append({"from": [tenant_pods], "ports": [{"protocol": "TCP", "port": int(port)} for port in local]})
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": spec.name, "uid": owner_uid,
+             "blockOwnerDeletion": False, "controller": False}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec),
+                         "ownerReferences": [owner]},
+            "spec": {"podSelector": {"matchLabels": {LABEL_POD_UID: spec.pod_uid, LABEL_INSTANCE: spec.instance_id}},
+                     "policyTypes": ["Ingress"], "ingress": rules}}
