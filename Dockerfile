@@ -6,7 +6,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build python manage.py collectstatic --noinput
-RUN useradd --create-home pods && chown -R pods /app
-USER pods
+# A fixed numeric user: Kubernetes' runAsNonRoot can verify it (deploy/ runs it as 10001).
+RUN useradd --create-home --uid 10001 pods && chown -R pods /app
+USER 10001
 EXPOSE 8000
 CMD ["gunicorn", "pods_project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]

@@ -9,6 +9,7 @@ import signal
 
 from .config import Config
 from .kubeconfig import write_kubeconfig
+from .rbac.files import load_file
 from .server import Server
 
 log = logging.getLogger("kubesim")
@@ -35,6 +36,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--require-auth", action="store_true",
                    help="also reject requests without credentials (kubectl sends none "
                         "over plain http)")
+    p.add_argument("--rbac", action="store_true",
+                   help="enforce RBAC: requests outside the loaded Roles get 403 Forbidden "
+                        "(the admin token stays cluster-admin)")
+    p.add_argument("--rbac-file", action="append", default=[], metavar="PATH",
+                   help="YAML (e.g. `kubectl kustomize deploy/overlays/production` output) whose "
+                        "Roles, ClusterRoles, bindings and ServiceAccounts are loaded; "
+                        "Namespaces in it are created; other kinds are ignored (repeatable)")
+    p.add_argument("--service-account", metavar="NAMESPACE/NAME",
+                   help="the --kubeconfig authenticates as this loaded ServiceAccount instead "
+                        "of the admin")
     p.add_argument("--history", type=int, default=100_000,
                    help="watch history length (older resourceVersions get 410)")
     p.add_argument("--fs-budget", default="2Gi",
@@ -47,14 +58,21 @@ async def _serve(args: argparse.Namespace) -> None:
     config = Config(clock="manual" if args.manual_clock else "wall", speed=args.speed,
                     node_cpu_quantity=args.node_cpu, node_memory_quantity=args.node_memory,
                     node_pods=args.node_pods, token=args.token or None,
-                    require_auth=args.require_auth,
+                    require_auth=args.require_auth, rbac=args.rbac,
                     history_size=args.history, fs_budget=args.fs_budget)
     server = Server(config, args.host, args.port)
     await server.start()
+    token = config.token
+    for path in args.rbac_file:
+        loaded = load_file(server.cluster, path)
+        log.info("loaded %d RBAC objects from %s", len(loaded), path)
+    if args.service_account:
+        namespace, _, name = args.service_account.partition("/")
+        token = server.cluster.access.issue_token(namespace, name)
     client_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     url = f"http://{client_host}:{server.port}"
     if args.kubeconfig:
-        write_kubeconfig(args.kubeconfig, url, config.token, namespace=args.namespace)
+        write_kubeconfig(args.kubeconfig, url, token, namespace=args.namespace)
         log.info("wrote kubeconfig %s", args.kubeconfig)
     log.info("kubesim serving %s (clock=%s, speed=%s)", url, config.clock, config.speed)
     stop = asyncio.Event()

@@ -31,6 +31,12 @@ class Config:
     # without credentials are accepted as an anonymous admin unless this is set;
     # a request carrying a wrong token always gets 401.
     require_auth: bool = False
+    # Enforce RBAC (kubesim.rbac): ServiceAccount tokens, Roles and bindings; 403 outside them.
+    rbac: bool = False
+    # Serve HTTPS with this PEM certificate chain and key (e.g. to test in-cluster config,
+    # which always speaks https to KUBERNETES_SERVICE_HOST:PORT).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
     history_size: int = 100_000
     event_ttl: float = 3600.0
     bookmark_interval: float = 60.0   # wall seconds between watch BOOKMARKs

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from . import control
 from .config import Config
 from .kubeconfig import write_kubeconfig
+from .rbac import usage as rbac_usage
 from .remotecommand import ExecResult, run_captured
 from .server import Server
 
@@ -139,6 +140,25 @@ class KubeSim:
     def reset(self) -> None:
         """Fresh cluster: objects, timers, faults, journal, scenario rules and logs."""
         self.call(control.reset)
+
+    # -- RBAC (kubesim.rbac) ------------------------------------------------
+    def apply_rbac(self, objects: list[dict]) -> list[dict]:
+        """Load Roles, ClusterRoles, (Cluster)RoleBindings and ServiceAccounts (create or
+        replace); enforced only when the simulator runs with ``Config(rbac=True)``."""
+        return self.call(lambda c: c.access.apply(list(objects)))
+
+    def clear_rbac(self) -> None:
+        """Forget every loaded RBAC object and issued ServiceAccount token."""
+        self.call(lambda c: c.access.clear())
+
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A bearer token for a loaded ServiceAccount (a real cluster's TokenRequest)."""
+        return self.call(lambda c: c.access.issue_token(namespace, name))
+
+    def usage(self, since: int = 0, user: str | None = None) -> list[dict]:
+        """Distinct (user, verb, apiGroup, resource, subresource, namespace) of the journaled
+        requests, with ``count`` and ``forbidden`` (how many RBAC refused)."""
+        return self.call(lambda c: rbac_usage(c.journal.list(since), user))
 
     # -- containers ------------------------------------------------------------
     def exec(self, namespace: str, pod: str, command: list[str], *,

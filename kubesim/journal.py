@@ -17,14 +17,14 @@ class Journal:
 
     def record(self, *, method: str, path: str, query: dict, query_string: str, status: int,
                time: str, content_type: str, body: bytes, user_agent: str,
-               fault: int | None, duration: float) -> None:
-        """Append one request."""
+               fault: int | None, duration: float, access: dict | None = None) -> None:
+        """Append one request (``access``: its user, RBAC attributes and decision)."""
         text = body[:BODY_LIMIT].decode("utf-8", "replace") if body else ""
         self.entries.append({
             "seq": next(self._seq), "method": method, "path": path, "query": query,
             "query_string": query_string, "status": status, "time": time,
             "content_type": content_type, "body": text, "user_agent": user_agent,
-            "fault": fault, "duration": round(duration, 6)})
+            "fault": fault, "duration": round(duration, 6), "access": access})
 
     def list(self, since: int = 0) -> list[dict]:
         """Entries with ``seq > since`` (oldest first)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 
 from aiohttp import web
 
@@ -31,7 +32,8 @@ class Server:
     @property
     def url(self) -> str:
         """Base URL clients should use."""
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.config.tls_cert_file else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         """Create the cluster, bind the socket, start the clock driver (wall mode)."""
@@ -41,7 +43,11 @@ class Server:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
                                      shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        tls = None
+        if self.config.tls_cert_file:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(self.config.tls_cert_file, self.config.tls_key_file)
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True, ssl_context=tls)
         await site.start()
         sockets = getattr(site._server, "sockets", None) or []
         if sockets:

@@ -111,7 +111,8 @@ class Environment:
                 raise ValueError("a comma-separated list without empty items")
             repeated = sorted({i for i in items if items.count(i) > 1})
             if repeated:
-                raise ValueError(f"a list naming each item once ({', '.join(repeated)} repeated)")
+                which = "an item is" if secret else f"{', '.join(repeated)} is"
+                raise ValueError(f"a list naming each item once ({which} repeated)")
             for value in items:
                 if item is not None:
                     item(value)

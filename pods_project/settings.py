@@ -365,8 +365,8 @@ PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="lets
 # Where Traefik reaches this service (forwardAuth for pods with tapis_auth).
 PODS_PUBLIC_URL = env.url("PODS_PUBLIC_URL", default="http://localhost:8000", schemes=web_schemes)
 # When set, /traefik-config (every running pod of every tenant) answers only requests sending it
-# (Authorization: Bearer <token>, or X-Pods-Traefik-Config-Token): Traefik's HTTP provider sends
-# it through its `headers` option. Empty: open, as upstream.
+# (header X-Pods-Traefik-Config-Token, which Traefik's HTTP provider sends through its `headers`
+# option, or Authorization: Bearer). Empty: open, as upstream.
 PODS_TRAEFIK_CONFIG_TOKEN = env.str("PODS_TRAEFIK_CONFIG_TOKEN", default="", secret=True)
 
 # Who may connect to the pods' ports (each pod's NetworkPolicy): the proxy's pods, by label

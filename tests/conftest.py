@@ -15,6 +15,35 @@ from workers.kube import client as kube_client
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# --- Markers say what a test needs ---------------------------------------------------------------
+LIVE_SERVER = "live_server"
+# Fixtures that start real worker processes (Celery worker; the e2e stack adds beat and watcher).
+WORKER_PROCESSES = {"stack", "celery_worker_process"}
+
+
+def marker_problem(item) -> str | None:
+    """Why ``item``'s markers disagree with its fixtures (pytest.ini defines e2e and live), or None."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    live, workers = LIVE_SERVER in fixtures, bool(fixtures & WORKER_PROCESSES)
+    e2e, marked_live = item.get_closest_marker("e2e") is not None, item.get_closest_marker("live") is not None
+    if e2e and not (live and workers):
+        return "is marked e2e but does not use both a live server and worker processes (the `stack` fixture)"
+    if e2e and marked_live:
+        return "is marked both e2e and live; e2e alone says it needs a live server and workers"
+    if marked_live and (not live or workers):
+        return "is marked live but " + ("starts worker processes: mark it e2e" if workers else "uses no live_server")
+    if live and not (e2e or marked_live):
+        return "uses a live server: mark it live (or e2e with worker processes)"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config, items):
+    problems = [f"  {item.nodeid} {problem}" for item in items if (problem := marker_problem(item))]
+    if problems:
+        raise pytest.UsageError("test markers disagree with the fixtures the tests use:\n" + "\n".join(problems))
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests render admin pages without running collectstatic first."""
@@ -161,35 +190,46 @@ def client_for(token_for):
 
 # --- A simulated cluster -------------------------------------------------------------------------
 
+# The worker's code runs as a ServiceAccount holding the Roles of deploy/base/rbac.yaml (RBAC
+# enforced): a Kubernetes call the deployed service may not make fails the test that makes it.
+TEST_ACCOUNT = ("default", "pods-tests")
+
+
 @pytest.fixture(scope="session")
 def kubesim_server():
-    """One in-process kubesim (manual clock) for the session; each test resets it."""
-    sim = kubesim.start_in_thread(port=0, seed=42)
+    """One in-process kubesim (manual clock, RBAC enforced) for the session; each test resets it."""
+    from tests.deploy.rbac import base_rbac_for_tests
+
+    sim = kubesim.start_in_thread(config=kubesim.Config(seed=42, rbac=True))
+    sim.apply_rbac(base_rbac_for_tests("default", *TEST_ACCOUNT))
     yield sim
     sim.stop()
 
 
 @pytest.fixture
 def sim(kubesim_server, tmp_path, settings):
-    """A fresh simulated cluster, with the worker's client pointed at it."""
+    """A fresh simulated cluster, with the worker's client pointed at it as the deployed worker."""
     from workers.spawner import forget_default_deny
 
     kubesim_server.reset()
     forget_default_deny()  # the reset cluster has none of the worker's namespace policies
-    settings.PODS_KUBECONFIG = str(kubesim_server.write_kubeconfig(tmp_path / "kubeconfig"))
+    token = kubesim_server.service_account_token(*TEST_ACCOUNT)
+    settings.PODS_KUBECONFIG = str(kubesim.write_kubeconfig(tmp_path / "kubeconfig", kubesim_server.url, token))
     settings.PODS_KUBE_NAMESPACE = "default"
     settings.PODS_KUBE_BACKOFF_MAX = 0.05  # keep retries quick in tests
     kube_client.reset_client()
     yield kubesim_server
+    refused = [u for u in kubesim_server.usage() if u["forbidden"]]
     kubesim_server.clear_faults()
     kube_client.reset_client()
+    assert not refused, f"the code made requests deploy/base/rbac.yaml does not grant: {refused}"
 
 
 @pytest.fixture
-def core(sim, settings):
-    """A separate CoreV1Api for the test's own look at the cluster."""
+def core(sim, tmp_path):
+    """A separate CoreV1Api (cluster admin) for the test's own look at the cluster."""
     from kubernetes import client, config
 
-    api = config.new_client_from_config(config_file=settings.PODS_KUBECONFIG)
+    api = config.new_client_from_config(config_file=str(sim.write_kubeconfig(tmp_path / "admin-kubeconfig")))
     yield client.CoreV1Api(api)
     api.close()

@@ -151,6 +151,11 @@ def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:
     try:
         return kube.create(kind, manifest)
     except AlreadyExists:
+        if kind == "secret":
+            # A Secret's name holds a hash of the instance id: one that exists was made by an
+            # earlier attempt of this very instance. Adopted unread (the worker may create
+            # Secrets, never read them back).
+            return manifest
         existing = kube.read(kind, name)
     if existing is None:  # deleted in between: try once more
         return kube.create(kind, manifest)

@@ -92,18 +92,16 @@ def traefik_config(request):
     """Traefik's HTTP provider endpoint: raw JSON (no envelope), as upstream serves it.
 
     It lists every running pod of every tenant, so with ``PODS_TRAEFIK_CONFIG_TOKEN`` set it
-    answers only requests sending that token (``Authorization: Bearer <token>`` or
-    ``X-Pods-Traefik-Config-Token``, which Traefik's HTTP provider sends through its ``headers``
-    option); anything else is a 401 that lists nothing.
+    answers only requests sending that shared secret (``X-Pods-Traefik-Config-Token``, which
+    Traefik's HTTP provider sends through its ``headers`` option, or ``Authorization: Bearer``);
+    anything else is a 403 that lists nothing.
     """
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     token = settings.PODS_TRAEFIK_CONFIG_TOKEN
     if token and not hmac.compare_digest(_traefik_token_sent(request).encode(), token.encode()):
-        response = HttpResponse(json.dumps({"message": "The proxy configuration needs the token set in "
-                                                       "PODS_TRAEFIK_CONFIG_TOKEN (Authorization: Bearer, or "
-                                                       f"{TRAEFIK_TOKEN_HEADER})."}),
-                                status=401, content_type="application/json")
-        response["WWW-Authenticate"] = 'Bearer realm="traefik-config"'
-        return response
+        return HttpResponse(json.dumps({"message": "The proxy configuration needs the shared secret of "
+                                                   f"PODS_TRAEFIK_CONFIG_TOKEN (header {TRAEFIK_TOKEN_HEADER}, "
+                                                   "or Authorization: Bearer)."}),
+                            status=403, content_type="application/json")
     return HttpResponse(json.dumps(current_config()), content_type="application/json")

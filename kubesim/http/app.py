@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 
 from aiohttp import web
 
-from .. import errors
+from .. import errors, rbac
 from ..clock import format_time_nano
 from ..errors import ApiError
+from ..rbac import control as rbac_control
 from . import control, discovery, rest
 from .common import error_response, query_bool
 from .watch import stream_error
 
 log = logging.getLogger("kubesim")
-PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 
 
 def _drop(request: web.Request) -> None:
@@ -26,16 +25,6 @@ def _drop(request: web.Request) -> None:
     if request.transport is not None:
         request.transport.close()
     raise asyncio.CancelledError()
-
-
-def _authorized(request: web.Request, token: str | None, require: bool) -> bool:
-    if not token or request.path in PUBLIC_PATHS:
-        return True
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return not require
-    scheme, _, value = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token)
 
 
 def _middleware(cluster):
@@ -50,6 +39,8 @@ def _middleware(cluster):
         except ApiError:
             is_watch = False
         fault = cluster.faults.take(request.method, request.path, is_watch)
+        access = cluster.access.describe(request.method, request.path, request.query,
+                                         request.headers.get("Authorization", ""))
         status = 0
         try:
             if fault and fault.latency:
@@ -57,8 +48,7 @@ def _middleware(cluster):
             if fault and fault.drop == "before":
                 _drop(request)
             try:
-                if not _authorized(request, cluster.config.token, cluster.config.require_auth):
-                    raise errors.unauthorized()
+                cluster.access.check(access)  # 401, or 403 outside the RBAC policy
                 if fault and fault.status:
                     err = errors.injected(fault.status, fault.message, fault.reason,
                                           fault.retry_after)
@@ -87,19 +77,23 @@ def _middleware(cluster):
                 time=format_time_nano(cluster.clock.now()),
                 content_type=request.headers.get("Content-Type", ""), body=body,
                 user_agent=request.headers.get("User-Agent", ""),
-                fault=fault.id if fault else None, duration=time.monotonic() - started)
+                fault=fault.id if fault else None, duration=time.monotonic() - started,
+                access=access.to_dict())
 
     return middleware
 
 
 def create_app(cluster) -> web.Application:
     """Build the aiohttp application serving ``cluster``."""
+    # Authentication and RBAC (kubesim.rbac): kept on the cluster, configured at run time.
+    cluster.access = rbac.Access(cluster.config)
     app = web.Application(middlewares=[_middleware(cluster)], client_max_size=16 * 1024 * 1024)
 
     async def api(request: web.Request) -> web.StreamResponse:
         return await rest.handle(request, cluster)
 
     app.add_routes(control.routes(cluster))
+    app.add_routes(rbac_control.routes(cluster))
     app.add_routes([
         web.get("/version", discovery.version),
         web.get("/version/", discovery.version),

@@ -207,6 +207,7 @@ def test_admin_mode_refused_for_others_with_403(whoami, tenant, token_for):
     assert "tenant admins" in response.json()["message"]
 
 
+@pytest.mark.live
 def test_tapipy_accepts_dev_token_against_live_server(live_server, transactional_db, make_tenant):
     from tapipy.tapis import Tapis
 

@@ -8,7 +8,7 @@ from tapipy.errors import (
 )
 from tapipy.tapis import Tapis
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture

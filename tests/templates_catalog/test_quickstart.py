@@ -6,7 +6,7 @@ worker's real code driving kubesim through the real kubernetes client:
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture

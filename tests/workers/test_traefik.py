@@ -74,7 +74,7 @@ def test_a_token_protects_the_proxy_configuration(make_pod, client, settings, pa
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_X_PODS_TRAEFIK_CONFIG_TOKEN": "s3cret"},
                     {"HTTP_AUTHORIZATION": "Basic czNjcmV0LXRva2Vu"}):
         response = client.get(path, **headers)
-        assert response.status_code == 401 and response["Content-Type"] == "application/json"
+        assert response.status_code == 403 and response["Content-Type"] == "application/json"
         assert pod.k8_name not in response.content.decode()
         assert "PODS_TRAEFIK_CONFIG_TOKEN" in response.json()["message"]
     for headers in ({"HTTP_AUTHORIZATION": "Bearer s3cret-token"},
