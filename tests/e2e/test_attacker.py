@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import PODS_NAMESPACE, wait_for
 
 pytestmark = [pytest.mark.e2e]
 
@@ -87,19 +87,19 @@ def test_the_attacks_fail_and_the_cluster_gets_only_locked_down_pods(world):
     from pods.models import Pod
 
     pod = Pod.objects.get(tenant=w["dev"], pod_id="guarded")
-    kpod = w["core"].read_namespaced_pod(pod.k8_name, "default")
+    kpod = w["core"].read_namespaced_pod(pod.k8_name, PODS_NAMESPACE)
     container = kpod.spec.containers[0]
     assert container.security_context.capabilities.drop == ["ALL"]
     assert container.security_context.allow_privilege_escalation is False
     assert kpod.spec.security_context.seccomp_profile.type == "RuntimeDefault"
     admin_password = pod.credentials.admin_password
     stored = json.dumps(w["api"].sanitize_for_serialization(kpod))
-    for secret in w["core"].list_namespaced_secret("default").items:
+    for secret in w["core"].list_namespaced_secret(PODS_NAMESPACE).items:
         stored += json.dumps({k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()})
     assert admin_password not in stored
-    policy = w["net"].read_namespaced_network_policy(pod.k8_name, "default")
+    policy = w["net"].read_namespaced_network_policy(pod.k8_name, PODS_NAMESPACE)
     assert policy.spec.policy_types == ["Ingress"]
     assert [[p.pod_selector.match_labels for p in rule._from] for rule in policy.spec.ingress] == [
         [{"app.kubernetes.io/name": "pods-service", "app.kubernetes.io/component": "proxy"}]]
     # Mallory's pod of the same id never reached the cluster, and the config names only dev's.
-    assert [p.metadata.name for p in w["core"].list_namespaced_pod("default").items] == [pod.k8_name]
+    assert [p.metadata.name for p in w["core"].list_namespaced_pod(PODS_NAMESPACE).items] == [pod.k8_name]
