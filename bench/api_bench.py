@@ -46,7 +46,11 @@ def seed(tenant_id: str, username: str, count: int) -> str:
 
     tenant = Tenant.objects.filter(tenant_id=tenant_id).first()
     if tenant is None:
-        tenant = tenant_create(tenant_id=tenant_id, pod_domain="localhost", generate_key=True)
+        tenant = tenant_create(tenant_id=tenant_id, pod_domain=f"{tenant_id}.bench.local", generate_key=True)
+    # The bench user owns more pods than the site's default quotas allow one user.
+    Tenant.objects.filter(pk=tenant.pk).update(max_pods=max(count, tenant.max_pods or 0),
+                                               max_pods_per_user=max(count, tenant.max_pods_per_user or 0))
+    tenant.refresh_from_db()
     principal = Principal(tenant=tenant, username=username)
     existing = set(Pod.objects.filter(tenant=tenant, pod_id__startswith="bench").values_list("pod_id", flat=True))
     started = time.perf_counter()

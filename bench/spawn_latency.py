@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "pods-bench"
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "pods-bench")
 os.environ.setdefault("PODS_SWEEP_SECONDS", "3600")  # no beat here; only the tasks are measured
 
 import urllib3  # noqa: E402
@@ -41,7 +41,7 @@ def start_worker(kubeconfig: Path, log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "pods_project", "worker", "--pool", "threads",
-             "--concurrency", "4", "-Q", "pods-bench", "--loglevel", "WARNING", "--without-heartbeat",
+             "--concurrency", "4", "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"], "--loglevel", "WARNING", "--without-heartbeat",
              "--without-gossip", "--without-mingle", "-n", "bench@%h"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     time.sleep(4)  # the worker connects and imports

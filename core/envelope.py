@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -123,6 +124,11 @@ def exception_handler(exc, context):
         return Response(validation_payload(exc.errors), status=exc.http_status)
     if isinstance(exc, DomainError):
         return Response({"message": exc.message, "metadata": exc.metadata}, status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"message": f"The request body is larger than this service accepts "
+                                    f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)."}, status=413)
+    if isinstance(exc, TooManyFieldsSent):
+        return Response({"message": "The request has too many fields."}, status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

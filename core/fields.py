@@ -17,8 +17,19 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+INT32_MAX = 2**31 - 1
+
+
 class StrictIntegerField(serializers.IntegerField):
+    """An integer, never a bool or a numeric string; bounded to a signed 32-bit column unless
+    the field sets its own bounds (10**12 used to reach Postgres and come back as a 500)."""
+
     default_error_messages = {"invalid": "Must be an integer."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", INT32_MAX)
+        kwargs.setdefault("min_value", -INT32_MAX - 1)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
@@ -35,12 +46,34 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-def string_list(**kwargs):
-    return serializers.ListField(child=StrictCharField(allow_blank=True, trim_whitespace=False), **kwargs)
+def string_list(*, item_max_length=None, **kwargs):
+    """A list of strings; ``max_length`` bounds the number of items, ``item_max_length`` each one."""
+    return serializers.ListField(child=StrictCharField(allow_blank=True, trim_whitespace=False,
+                                                       max_length=item_max_length), **kwargs)
 
 
-def string_dict(**kwargs):
-    return serializers.DictField(child=StrictCharField(allow_blank=True, trim_whitespace=False), **kwargs)
+class BoundedDictField(serializers.DictField):
+    """A dict with at most ``max_entries`` keys of at most ``key_max_length`` characters."""
+
+    def __init__(self, *, max_entries=None, key_max_length=None, **kwargs):
+        self.max_entries, self.key_max_length = max_entries, key_max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            if self.max_entries is not None and len(data) > self.max_entries:
+                raise serializers.ValidationError(f"At most {self.max_entries} entries (got {len(data)}).")
+            if self.key_max_length is not None:
+                long = [key for key in data if isinstance(key, str) and len(key) > self.key_max_length]
+                if long:
+                    raise serializers.ValidationError(f"Keys are at most {self.key_max_length} characters.")
+        return super().to_internal_value(data)
+
+
+def string_dict(*, item_max_length=None, **kwargs):
+    """A dict of strings (see :class:`BoundedDictField` for ``max_entries``, ``key_max_length``)."""
+    return BoundedDictField(child=StrictCharField(allow_blank=True, trim_whitespace=False,
+                                                  max_length=item_max_length), **kwargs)
 
 
 class StrictSerializer(serializers.Serializer):

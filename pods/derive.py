@@ -14,6 +14,12 @@
   in command, arguments, environment values and ephemeral mount contents are replaced from the
   pod's credentials only when asked: by the worker building the Kubernetes objects, or for a pod
   ADMIN who asks ``get_derived_pod`` to resolve them. Anywhere else they are shown as written.
+- A placeholder resolves only where the **author of that value** held the level that may read
+  the credential (:data:`PLACEHOLDER_LEVELS`: the user account is USER's, the admin account
+  ADMIN's). ``Pod.value_authors`` records the level of whoever last wrote each value (the
+  template's values count as written by whoever attached the template); anything else stays
+  as written, and is listed. So a USER cannot pull the admin password into the container by
+  writing ``<<TAPIS_admin_password>>`` into an environment variable.
 """
 import re
 from dataclasses import dataclass, field
@@ -21,9 +27,10 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict
+from core.permissions import PermissionLevel
 from pods.models import Pod, PodCredentials
 from pods.models.pods import DEFAULT_TIME_TO_STOP
-from podspec.merge import MERGED_FIELDS, derive
+from podspec.merge import MERGED_FIELDS, derive, merged_security
 from podspec.networking import default_networking, normalise_networking
 from podspec.resources import normalise_resources, resource_defaults
 from templates_catalog.services.lookup import TemplateLoop, tag_chain
@@ -37,6 +44,13 @@ SPEC_FIELDS = ("image", "template", "command", "arguments", "environment_variabl
 DICT_FIELDS = ("environment_variables", "volume_mounts", "networking", "resources")
 # What the ledger may name at the top level (status_requested is desired state, not spec).
 LEDGER_FIELDS = (*MERGED_FIELDS, "template")
+# The level that may read each credential: get_pod_credentials (USER) shows the user account;
+# only a pod ADMIN ever sees the admin account (get_derived_pod with resolve_secrets).
+PLACEHOLDER_LEVELS = {"user_username": PermissionLevel.USER, "user_password": PermissionLevel.USER,
+                      "admin_username": PermissionLevel.ADMIN, "admin_password": PermissionLevel.ADMIN}
+# The name a command or argument refers to a credential by, when the worker passes credentials
+# through a Kubernetes Secret: the kubelet expands $(NAME) from the container's environment.
+CREDENTIAL_VARIABLE = "PODS_CREDENTIAL_{}"
 
 
 @dataclass
@@ -45,6 +59,24 @@ class DerivedSpec:
     unresolved: list[str]  # placeholder names left in place, sorted
     provenance: dict = field(default_factory=dict)  # field → "pod" | "template" | "default"
     chain: list[str] = field(default_factory=list)  # template versions, deepest first
+    # Where credentials were put: value location → credential names (the worker's Secret).
+    credentials_at: dict = field(default_factory=dict)
+    # Placeholders left unresolved because the value's author may not read the credential.
+    withheld: list[str] = field(default_factory=list)  # "location: name", sorted
+
+
+def value_location(name: str, key: str | None = None) -> str:
+    """How ``value_authors`` and ``credentials_at`` name a value: ``command``, ``environment_variables.FOO``."""
+    return name if key is None else f"{name}.{key}"
+
+
+def author_level(pod: Pod, location: str) -> int:
+    """The level of whoever last wrote the value at ``location`` (template values: of whoever
+    attached the template); ADMIN when nobody below ADMIN did."""
+    source = location
+    if pod.template_tag_id is not None and location not in set(pod.modified_fields or ()):
+        source = "template"
+    return int((pod.value_authors or {}).get(source, PermissionLevel.ADMIN))
 
 
 # --- The ledger --------------------------------------------------------------------------------
@@ -149,9 +181,15 @@ def materialise(pod: Pod, chain=None) -> None:
         setattr(pod, name, value)
 
 
-def derived_spec(pod: Pod, *, resolve_credentials: bool = False) -> DerivedSpec:
-    """The spec fields of ``pod``, templates merged, placeholders resolved (or left, and listed)."""
-    provenance, chain_refs = {}, []
+def derived_spec(pod: Pod, *, resolve_credentials: bool = False, command_references: bool = False) -> DerivedSpec:
+    """The spec fields of ``pod``, templates merged, placeholders resolved (or left, and listed).
+
+    ``resolve_credentials`` replaces each placeholder its value's author may use
+    (:func:`author_level`); ``command_references`` (the worker) writes ``$(PODS_CREDENTIAL_X)``
+    into command and arguments instead of the secret itself, so that the Pod's spec never holds
+    it. ``credentials_at`` says where credentials went.
+    """
+    provenance, chain_refs, chain = {}, [], []
     if pod.template_tag_id is not None:
         chain = template_chain(pod)
         fields, provenance = merged_fields(pod, chain)
@@ -159,27 +197,42 @@ def derived_spec(pod: Pod, *, resolve_credentials: bool = False) -> DerivedSpec:
     else:
         fields = {name: getattr(pod, name) for name in MERGED_FIELDS}
     spec = {name: fields[name] if name in fields else getattr(pod, name) for name in SPEC_FIELDS}
+    spec["security"] = merged_security([version.pod_definition for version in chain]) \
+        if pod.template_tag_id is not None else {}
 
     values = ensure_credentials(pod).placeholders() if resolve_credentials else {}
-    unresolved = set()
+    unresolved, withheld, credentials_at = set(), set(), {}
 
-    def sub(text: str) -> str:
+    def sub(text: str, location: str, *, reference: bool = False) -> str:
+        if "<<" not in text:
+            return text
+        level = author_level(pod, location)
+
         def one(match):
             name = match.group(1)
-            if name in values:
-                return values[name]
+            allowed = level >= PLACEHOLDER_LEVELS.get(name, PermissionLevel.ADMIN)
+            if name in PLACEHOLDER_LEVELS and not allowed:
+                withheld.add(f"{location}: {name}")
+            if name in values and allowed:
+                credentials_at.setdefault(location, set()).add(name)
+                return f"$({CREDENTIAL_VARIABLE.format(name.upper())})" if reference else values[name]
             unresolved.add(name)
             return match.group(0)
         return PLACEHOLDER.sub(one, text)
 
-    spec["command"] = [sub(s) for s in spec["command"]] if spec["command"] is not None else None
-    spec["arguments"] = [sub(s) for s in spec["arguments"]] if spec["arguments"] is not None else None
-    spec["environment_variables"] = {k: sub(v) for k, v in (spec["environment_variables"] or {}).items()}
+    for name in ("command", "arguments"):
+        if spec[name] is not None:
+            spec[name] = [sub(s, name, reference=command_references) for s in spec[name]]
+    spec["environment_variables"] = {k: sub(v, value_location("environment_variables", k))
+                                     for k, v in (spec["environment_variables"] or {}).items()}
     spec["volume_mounts"] = {
-        path: ({**m, "config_content": sub(m["config_content"])} if m and m.get("config_content") else m)
+        path: ({**m, "config_content": sub(m["config_content"], value_location("volume_mounts", path))}
+               if m and m.get("config_content") else m)
         for path, m in (spec["volume_mounts"] or {}).items()
     }
-    return DerivedSpec(spec=spec, unresolved=sorted(unresolved), provenance=provenance, chain=chain_refs)
+    return DerivedSpec(spec=spec, unresolved=sorted(unresolved), provenance=provenance, chain=chain_refs,
+                       credentials_at={k: sorted(v) for k, v in credentials_at.items()},
+                       withheld=sorted(withheld))
 
 
 def ensure_credentials(pod: Pod) -> PodCredentials:

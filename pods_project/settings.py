@@ -7,7 +7,10 @@ by ``<NAME>_FILE``, for mounted secrets; an empty value means the default): a ma
 stops the process at start-up with ``ImproperlyConfigured`` naming the variable, in development
 too. All variables are listed in ``.env.example`` and in the README.
 """
+import base64
+import binascii
 import fnmatch
+import ipaddress
 import re
 from pathlib import Path
 
@@ -28,6 +31,10 @@ web_schemes = ("https", "http")
 redis_schemes = ("redis", "rediss", "unix")
 
 # --- Checks of structured values (each raises ValueError saying what was expected) -----------
+def _raise(exc):
+    raise exc
+
+
 def _origin(value):
     if not re.match(r"^https?://[^/\s]+$", value):
         raise ValueError(f"origins such as https://example.org (scheme and host, no path), not {value!r}")
@@ -36,6 +43,14 @@ def _origin(value):
 def _namespace(value):
     if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", value):
         raise ValueError("a Kubernetes namespace name (lowercase letters, digits and '-', at most 63)")
+
+
+def _label(value):
+    """``key=value`` of a label selector (key: an optional DNS prefix and a name)."""
+    key, eq, val = value.partition("=")
+    if not eq or not re.match(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", key) \
+            or not re.match(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", val):
+        raise ValueError(f"label selectors as key=value items, e.g. app.kubernetes.io/component=proxy, not {value!r}")
 
 
 def _resource_name(value):
@@ -82,11 +97,65 @@ def _image_pattern(pattern):
         raise ValueError(f"no pattern that allows every image when DJANGO_DEBUG is off ({pattern!r})")
 
 
+def _strong_secret_key(value):
+    """Django's own bar (check --deploy's security.W009), refused outright in production."""
+    if not DEBUG and (len(value) < 50 or len(set(value)) < 5 or value.startswith("django-insecure-")
+                      or value == DEV_SECRET_KEY):
+        raise ValueError("a strong key in production: at least 50 characters, at least 5 different ones "
+                         "(python -c 'import secrets; print(secrets.token_urlsafe(50))')")
+
+
+def _encryption_key(value):
+    """A Fernet key, or (in production) a passphrase long and varied enough to derive one from."""
+    try:
+        if len(base64.urlsafe_b64decode(value.encode())) == 32:
+            return
+    except (binascii.Error, ValueError):
+        pass
+    if not DEBUG and (len(value) < 32 or len(set(value)) < 10 or value.isalpha()):
+        raise ValueError("Fernet keys (python -c 'from cryptography.fernet import Fernet; "
+                         "print(Fernet.generate_key().decode())'), or passphrases of at least 32 characters "
+                         "that are not one word (mix in digits or symbols)")
+
+
+def _forwarded_ip(value):
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"IP addresses or CIDR networks of the proxies in front of gunicorn, not {value!r} "
+                         "(never '*': anyone could then claim to be on HTTPS)") from None
+
+
 # --- Core --------------------------------------------------------------------------------------
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", secret=True,
-                     default="dev-only-insecure-secret-key-change-me" if DEBUG else required_in_production)
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", secret=True, check=_strong_secret_key,
+                     default=DEV_SECRET_KEY if DEBUG else required_in_production)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else required_in_production)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], item=_origin)
+
+# --- HTTPS ---------------------------------------------------------------------------------------
+# Production defaults are the secure ones (`manage.py check --deploy` passes with them): every
+# HTTP request is redirected to HTTPS, browsers are told to stay on HTTPS (HSTS), cookies are sent
+# over HTTPS only. Behind a proxy that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER names the
+# header it sets (X-Forwarded-Proto for Traefik): only trust it when the proxy always sets it.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Called over plain HTTP inside the cluster by probes and the proxy itself (forwardAuth, the
+# HTTP provider): never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, min=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="",
+                      check=lambda v: None if re.match(r"^[A-Za-z][A-Za-z0-9-]*$", v) else _raise(
+                          ValueError("a header name such as X-Forwarded-Proto")))
+SECURE_PROXY_SSL_HEADER = (f"HTTP_{_ssl_header.upper().replace('-', '_')}", "https") if _ssl_header else None
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Proxies whose X-Forwarded-* headers gunicorn believes (gunicorn.conf.py reads this).
+PODS_FORWARDED_ALLOW_IPS = env.list("PODS_FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"], item=_forwarded_ip)
 
 INSTALLED_APPS = [
     # First, so its templates (the admin login page with the OIDC button) override the admin's.
@@ -109,6 +178,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.CollapseSlashesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,7 +266,7 @@ CELERY_BEAT_SCHEDULE = {}  # filled in below, once the reconciler settings are r
 # --- Secrets at rest ---------------------------------------------------------------------------
 # Comma-separated; the first encrypts, all decrypt (rotation). Development derives one from the
 # secret key so nothing needs configuring locally.
-PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", secret=True,
+PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", secret=True, item=_encryption_key,
                                 default=[f"dev:{SECRET_KEY}"] if DEBUG else required_in_production)
 
 # --- Identity ----------------------------------------------------------------------------------
@@ -204,7 +274,11 @@ PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", secret=True,
 PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30, min=0)
 # How long a fetched OIDC JWKS is trusted before it is fetched again (an unknown `kid` refetches).
 PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
+# The longest a request waits for an OIDC provider (discovery and key set together), seconds.
 PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0, min=0.1)
+# An issuer's keys are fetched at most once per this many seconds, across every process (Redis):
+# tokens naming unknown key ids cannot make the service fetch on every request.
+PODS_OIDC_REFETCH_SECONDS = env.float("PODS_OIDC_REFETCH_SECONDS", default=60.0, min=1)
 
 # Browser login to the admin site through OIDC (mozilla-django-oidc), only when configured.
 # Staff accounts must already exist; they are matched by the username claim, never by email.
@@ -290,16 +364,27 @@ PODS_TRAEFIK_TCP_ENTRYPOINT = env.str("PODS_TRAEFIK_TCP_ENTRYPOINT", default="we
 PODS_TRAEFIK_CERT_RESOLVER = env.str("PODS_TRAEFIK_CERT_RESOLVER", default="letsencrypt", empty="")
 # Where Traefik reaches this service (forwardAuth for pods with tapis_auth).
 PODS_PUBLIC_URL = env.url("PODS_PUBLIC_URL", default="http://localhost:8000", schemes=web_schemes)
-# When set, /traefik-config (every running pod's route) answers only requests carrying it in the
-# X-Pods-Traefik-Config-Token header, which Traefik's HTTP provider sends. Empty: open, as upstream.
+# When set, /traefik-config (every running pod of every tenant) answers only requests sending it
+# (header X-Pods-Traefik-Config-Token, which Traefik's HTTP provider sends through its `headers`
+# option, or Authorization: Bearer). Empty: open, as upstream.
 PODS_TRAEFIK_CONFIG_TOKEN = env.str("PODS_TRAEFIK_CONFIG_TOKEN", default="", secret=True)
+
+# Who may connect to the pods' ports (each pod's NetworkPolicy): the proxy's pods, by label
+# (key=value,...), in the namespaces these labels select (empty: the pods' own namespace; e.g.
+# kubernetes.io/metadata.name=pods-system for a proxy in another namespace).
+PODS_PROXY_POD_SELECTOR = env.list("PODS_PROXY_POD_SELECTOR", item=_label,
+                                   default=["app.kubernetes.io/name=pods-service", "app.kubernetes.io/component=proxy"])
+PODS_PROXY_NAMESPACE_SELECTOR = env.list("PODS_PROXY_NAMESPACE_SELECTOR", default=[], item=_label, empty=[])
 
 # --- API ---------------------------------------------------------------------------------------
 PODS_VERSION = env.str("PODS_VERSION", default="1.9.0")
+# The largest request body accepted (JSON bodies: 413 above it). Large enough for a 1 MB
+# ephemeral file's config_content with its JSON escaping.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("PODS_MAX_BODY_BYTES", default=2621440, min=1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["core.envelope.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "core.envelope.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -323,14 +408,36 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Pods -------------------------------------------------------------------------------------
+# The simulator's scenario images, by exact name (kubesim/scenarios.py), plus one that exists
+# nowhere (a pull failure): no pattern, so no other registry or repository gets in.
+DEV_IMAGES = ["kubesim/happy", "kubesim/web", "kubesim/crashloop", "kubesim/oom", "kubesim/imagepull-error",
+              "kubesim/completes", "kubesim/fails", "kubesim/slow-start", "kubesim/unschedulable",
+              "kubesim/doesnotexist"]
 # Images every tenant may run besides the managed Image allow-list (kept by tenant admins
 # through the API, and holding the built-in catalog's images): comma-separated fnmatch patterns
 # over the image name (tag/digest ignored; "docker.io/library/" dropped, so "postgres" matches
 # "postgres:16"). A deny in the managed list still wins. Development allows the simulator's
 # scenario images; production allows nothing here by default (on a real cluster `kubesim/*`
 # would be whatever a Docker Hub user of that name publishes). Never "*" in production.
-PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=["kubesim/*", "*doesnotexist*"] if DEBUG else [],
+PODS_IMAGE_ALLOWLIST = env.list("PODS_IMAGE_ALLOWLIST", default=DEV_IMAGES if DEBUG else [],
                                 item=_image_pattern, empty=[])
+# Linux capabilities a template may add back (every pod drops ALL). The default is what the
+# built-in catalog's images need to start as root and drop to their own user (Docker grants
+# these and more by default); capabilities that break the container boundary are never allowed.
+_never_capabilities = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "SYS_BOOT", "SYS_TIME",
+                       "NET_ADMIN", "BPF", "PERFMON", "MAC_ADMIN", "MAC_OVERRIDE", "DAC_READ_SEARCH",
+                       "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "LINUX_IMMUTABLE", "SYS_RESOURCE"}
+
+
+def _capability(value):
+    if not re.match(r"^[A-Z][A-Z_]*$", value):
+        raise ValueError(f"capability names such as CHOWN or SETUID (without CAP_), not {value!r}")
+    if value in _never_capabilities:
+        raise ValueError(f"capabilities that do not let a container out ({value} does)")
+
+
+PODS_TEMPLATE_CAPABILITIES = env.list("PODS_TEMPLATE_CAPABILITIES", default=[
+    "CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"], item=_capability, empty=[])
 # Compute queues a pod may ask for (the worker maps each to nodes); the first is the default.
 PODS_COMPUTE_QUEUES = env.list("PODS_COMPUTE_QUEUES", default=["default"])
 _unknown_queues = sorted(set(PODS_COMPUTE_QUEUE_CONFIG) - set(PODS_COMPUTE_QUEUES))
@@ -343,6 +450,10 @@ PODS_CPU_MAX = env.int("PODS_CPU_MAX", default=6000, min=1)
 PODS_MEM_MIN = env.int("PODS_MEM_MIN", default=256, min=1)
 PODS_MEM_MAX = env.int("PODS_MEM_MAX", default=12288, min=1)
 PODS_GPU_MAX = env.int("PODS_GPU_MAX", default=1, min=0)
+# Pod-count quotas where a tenant sets none (Tenant.max_pods, Tenant.max_pods_per_user): pods in
+# one tenant, and pods one user creates. Every pod counts, running or not.
+PODS_TENANT_MAX_PODS = env.int("PODS_TENANT_MAX_PODS", default=1000, min=1)
+PODS_USER_MAX_PODS = env.int("PODS_USER_MAX_PODS", default=100, min=1)
 if PODS_CPU_MIN > PODS_CPU_MAX:
     raise ImproperlyConfigured(f"PODS_CPU_MIN ({PODS_CPU_MIN}) must not exceed PODS_CPU_MAX ({PODS_CPU_MAX})")
 if PODS_MEM_MIN > PODS_MEM_MAX:

@@ -15,6 +15,9 @@ default**. Per field:
 - ``volume_mounts``: merged by mount path; a ``null`` value removes an inherited mount;
 - everything else (image, command, arguments, description, time_to_stop_*, compute_queue): the
   pod's value if the user set it, else the closest template's, else the pod's (default) value.
+
+``security`` (what the image needs: capabilities, non-root) is a template's alone: a pod never
+sets it, and the closest template that declares it wins whole (:func:`merged_security`).
 """
 MERGED_FIELDS = ("image", "description", "command", "arguments", "environment_variables",
                  "volume_mounts", "time_to_stop_default", "time_to_stop_instance", "networking",
@@ -100,3 +103,12 @@ def _without_removals(mounts):
 
 def _is_resource_choice(name: str, modified: set) -> bool:
     return name == "resources" and any(m.startswith("resources.") for m in modified)
+
+
+def merged_security(definitions: list[dict]) -> dict:
+    """The ``security`` the closest template of a chain (deepest first) declares; ``{}`` if none."""
+    result: dict = {}
+    for definition in definitions:
+        if definition.get("security") is not None:
+            result = dict(definition["security"])
+    return result

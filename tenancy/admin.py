@@ -13,14 +13,17 @@ class TenantKeyInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("tenant_id", "site_id", "pod_domain", "oidc_issuer", "is_active", "max_pods", "created_at")
-    list_filter = ("is_active", "site_id")
+    list_display = ("tenant_id", "site_id", "pod_domain", "oidc_issuer", "may_issue_service_tokens", "is_active",
+                    "max_pods", "created_at")
+    list_filter = ("is_active", "site_id", "may_issue_service_tokens")
     search_fields = ("tenant_id", "pod_domain", "oidc_issuer")
     inlines = [TenantKeyInline]
     fieldsets = (
         (None, {"fields": ("tenant_id", "site_id", "base_url", "pod_domain", "is_active", "admins")}),
-        ("OIDC bearer tokens", {"fields": ("oidc_issuer", "oidc_audience", "oidc_username_claim")}),
-        ("Quotas", {"fields": ("max_pods", "max_cpu_millicores", "max_memory_mb")}),
+        ("OIDC bearer tokens", {"fields": ("oidc_issuer", "oidc_audience", "oidc_accept_any_audience",
+                                           "oidc_username_claim")}),
+        ("Service tokens", {"fields": ("may_issue_service_tokens", "service_token_tenants")}),
+        ("Quotas", {"fields": ("max_pods", "max_pods_per_user", "max_cpu_millicores", "max_memory_mb")}),
     )
 
 

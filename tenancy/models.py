@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from tenancy import crypto
 
@@ -13,6 +14,13 @@ TENANT_ID_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9]{1,63}$",
     "A tenant id is 2-64 lowercase letters and digits, starting with a letter (no '-').",
 )
+# A DNS name: labels of letters, digits and '-', not starting or ending with '-'.
+POD_DOMAIN_VALIDATOR = RegexValidator(
+    r"^(?=.{1,200}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+    "A pod domain is a DNS name such as 'localhost' or 'tacc.example.org'.",
+)
+# What a tenant's service tokens may name in X-Tapis-Tenant: tenant ids, or "*" (its site's).
+SERVICE_TENANT_VALIDATOR = RegexValidator(r"^(\*|[a-z][a-z0-9]{1,63})$", "A tenant id, or '*' (every tenant of the site).")
 
 
 class Tenant(models.Model):
@@ -22,18 +30,39 @@ class Tenant(models.Model):
     site_id = models.CharField(max_length=64, default="local",
                                validators=[RegexValidator(r"^[a-z0-9]+$", "Lowercase letters and digits.")])
     base_url = models.URLField(blank=True, help_text="The tenant's API base URL (informational).")
+    # Unique (case-insensitively): two tenants on one domain would route the same host names.
     pod_domain = models.CharField(
-        max_length=200,
-        help_text="Pod URLs are {pod_id}.pods.{pod_domain}, e.g. 'localhost' or 'tacc.example.org'.",
+        max_length=200, validators=[POD_DOMAIN_VALIDATOR],
+        help_text="Pod URLs are {pod_id}.pods.{pod_domain}, e.g. 'localhost' or 'tacc.example.org'. "
+                  "One tenant per domain.",
     )
     oidc_issuer = models.URLField(blank=True, null=True, unique=True,
                                   help_text="OIDC issuer whose bearer tokens map to this tenant.")
     oidc_audience = models.CharField(max_length=200, blank=True,
-                                     help_text="Required `aud` of OIDC tokens (empty: not checked).")
+                                     help_text="Required `aud` of OIDC tokens: the client id this service's "
+                                               "tokens are issued to. Required with an issuer, unless the box "
+                                               "below is ticked.")
+    oidc_accept_any_audience = models.BooleanField(
+        default=False, verbose_name="accept any OIDC audience",
+        help_text="Accept tokens the issuer made for any of its clients (no `aud` check). Only for a "
+                  "provider that serves this service alone: otherwise any client's tokens work here.")
     oidc_username_claim = models.CharField(max_length=100, default="preferred_username")
     admins = ArrayField(models.CharField(max_length=150), default=list, blank=True,
                         help_text="Usernames with tenant-admin rights (admin mode, image writes).")
-    max_pods = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    may_issue_service_tokens = models.BooleanField(
+        default=False, verbose_name="may issue service tokens",
+        help_text="Tokens with tapis/account_type 'service' signed by this tenant's keys may act on behalf "
+                  "of users (X-Tapis-User, X-Tapis-Tenant). Upstream: the site's admin tenant only.")
+    service_token_tenants = ArrayField(
+        models.CharField(max_length=64, validators=[SERVICE_TENANT_VALIDATOR]), default=list, blank=True,
+        help_text="Tenants its service tokens may act for: tenant ids, or '*' for every tenant of its site. "
+                  "Empty: its own users only.")
+    max_pods = models.PositiveIntegerField(null=True, blank=True,
+                                           help_text="Pods in the tenant. Empty: the site default "
+                                                     "(PODS_TENANT_MAX_PODS).")
+    max_pods_per_user = models.PositiveIntegerField(null=True, blank=True,
+                                                    help_text="Pods one user may create. Empty: the site "
+                                                              "default (PODS_USER_MAX_PODS).")
     max_cpu_millicores = models.PositiveIntegerField(null=True, blank=True,
                                                      help_text="Total CPU limit of all pods. Empty: unlimited.")
     max_memory_mb = models.PositiveIntegerField(null=True, blank=True,
@@ -46,12 +75,36 @@ class Tenant(models.Model):
         # Born in the pods app; the table kept its name when the model moved (tenancy/0001).
         db_table = "pods_tenant"
         ordering = ["tenant_id"]
+        constraints = [
+            models.UniqueConstraint(Lower("pod_domain"), name="tenant_pod_domain_unique",
+                                    violation_error_message="Another tenant already uses this pod domain: "
+                                                            "pod URLs would collide."),
+        ]
 
     def __str__(self):
         return self.tenant_id
 
+    def clean_fields(self, exclude=None):
+        # Host names compare case-insensitively; stored lowercase, without a final dot.
+        self.pod_domain = (self.pod_domain or "").strip().lower().rstrip(".")
+        super().clean_fields(exclude)
+
+    def clean(self):
+        if self.oidc_issuer and not self.oidc_audience and not self.oidc_accept_any_audience:
+            raise ValidationError({"oidc_audience": "Required with an OIDC issuer: the client id the provider "
+                                                    "issues this service's tokens to (or tick 'accept any "
+                                                    "OIDC audience')."})
+
     def is_admin(self, username: str) -> bool:
         return username in self.admins
+
+    def services_may_act_for(self, tenant: "Tenant") -> bool:
+        """Whether service tokens signed by this tenant may act on behalf of users of ``tenant``."""
+        if not self.may_issue_service_tokens:
+            return False
+        if tenant.pk == self.pk or tenant.tenant_id in self.service_token_tenants:
+            return True
+        return "*" in self.service_token_tenants and tenant.site_id == self.site_id
 
 
 def _load_public_key(pem: str):

@@ -209,7 +209,10 @@ def kubesim_server():
 @pytest.fixture
 def sim(kubesim_server, tmp_path, settings):
     """A fresh simulated cluster, with the worker's client pointed at it as the deployed worker."""
+    from workers.spawner import forget_default_deny
+
     kubesim_server.reset()
+    forget_default_deny()  # the reset cluster has none of the worker's namespace policies
     token = kubesim_server.service_account_token(*TEST_ACCOUNT)
     settings.PODS_KUBECONFIG = str(kubesim.write_kubeconfig(tmp_path / "kubeconfig", kubesim_server.url, token))
     settings.PODS_KUBE_NAMESPACE = "default"

@@ -5,10 +5,15 @@ workers on the same pod, or a task racing the sweep are all harmless. What a tas
 (the cluster is down, the worker dies) the sweep re-drives later.
 
 Spawn:  REQUESTED --(claim, new instance id; committed)--> SPAWNER SETUP
-        --(Service + Pod created, or adopted after a lost response)--> CREATING
+        --(Service, Pod, its NetworkPolicy and Secrets created, or adopted after a lost
+          response)--> CREATING
 Stop:   any live status --> DELETING --(objects gone; the sweep sees it)--> STOPPED
+
+The NetworkPolicy and the Secrets are owned by the Kubernetes Pod: whoever deletes the Pod (a
+teardown, the deletion of the pod row, the sweep's orphan collection) deletes them with it.
 """
 import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -23,8 +28,10 @@ from workers.kube.errors import AlreadyExists, PermanentKubeError, TransientKube
 from workers.kube.manifests import (
     LABEL_INSTANCE,
     LABEL_POD_UID,
-    file_configmaps,
+    default_deny_policy,
+    network_policy,
     pod_manifest,
+    pod_secrets,
     service_manifest,
 )
 from workers.spec import pod_spec_for
@@ -80,7 +87,12 @@ def spawn(pod: Pod) -> str:
 
 
 def create_objects(pod: Pod) -> str:
-    """Create (or adopt) the Service and the Pod of the current instance, then CREATING."""
+    """Create (or adopt) the Service, the Pod and its Secrets of the current instance, then CREATING.
+
+    The Secrets are created right after the Pod, owned by it (the Pod's uid is only known once
+    it exists), while the kubelet is still setting up the pod's sandbox; a kubelet that looks
+    for one a moment too early retries.
+    """
     try:
         spec = pod_spec_for(pod)
     except Exception as exc:  # noqa: BLE001 - a spec that cannot be built is the user's to fix
@@ -91,12 +103,15 @@ def create_objects(pod: Pod) -> str:
                    message="invalid definition")
         return "invalid spec"
     try:
+        ensure_default_deny(spec.namespace)
         service = service_manifest(spec)
         if service is not None:
             _create_or_adopt("service", service, spec)
         kpod = _create_or_adopt("pod", pod_manifest(spec), spec)
-        for configmap in file_configmaps(spec, owner_uid=kpod["metadata"]["uid"]):
-            _create_or_adopt("configmap", configmap, spec)
+        owner_uid = kpod["metadata"]["uid"]
+        _create_or_adopt("networkpolicy", network_policy(spec, owner_uid), spec)
+        for secret in pod_secrets(spec, owner_uid=owner_uid):
+            _create_or_adopt("secret", secret, spec)
     except PermanentKubeError as exc:
         transition(pod, to=S.ERROR, expected=[S.SPAWNER_SETUP], actor=ACTOR,
                    fields={"status_container": {"message": f"Kubernetes refused the pod: {exc}"}},
@@ -108,12 +123,39 @@ def create_objects(pod: Pod) -> str:
     return "created"
 
 
+DEFAULT_DENY_RECHECK_SECONDS = 300
+_default_deny_checked: dict[str, float] = {}  # namespace -> time.monotonic() this process made sure
+
+
+def ensure_default_deny(namespace: str) -> None:
+    """The namespace's default-deny ingress policy for managed pods: created if missing, checked
+    again every few minutes (one request, not one per spawn), so a deleted one comes back."""
+    checked = _default_deny_checked.get(namespace)
+    if checked is not None and time.monotonic() - checked < DEFAULT_DENY_RECHECK_SECONDS:
+        return
+    try:
+        kube.create("networkpolicy", default_deny_policy(namespace))
+    except AlreadyExists:
+        pass
+    _default_deny_checked[namespace] = time.monotonic()
+
+
+def forget_default_deny() -> None:
+    """Check the default-deny policy again at the next spawn (tests that reset the cluster)."""
+    _default_deny_checked.clear()
+
+
 def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:
     """Create the object, or adopt it when an earlier attempt of this instance made it."""
     name = manifest["metadata"]["name"]
     try:
         return kube.create(kind, manifest)
     except AlreadyExists:
+        if kind == "secret":
+            # A Secret's name holds a hash of the instance id: one that exists was made by an
+            # earlier attempt of this very instance. Adopted unread (the worker may create
+            # Secrets, never read them back).
+            return manifest
         existing = kube.read(kind, name)
     if existing is None:  # deleted in between: try once more
         return kube.create(kind, manifest)
@@ -140,6 +182,7 @@ def teardown(pod: Pod) -> str:
     grace = settings.PODS_STOP_GRACE_SECONDS
     pod_gone = not kube.delete("pod", pod.k8_name, grace_seconds=grace)
     service_gone = not kube.delete("service", pod.k8_name)
+    kube.delete("networkpolicy", pod.k8_name)  # owned by the Pod anyway; gone at once is tidier
     if pod_gone and service_gone:
         finish_stop(pod)
         return "stopped"
@@ -158,14 +201,15 @@ def finish_stop(pod: Pod) -> bool:
 
 
 def remove_objects(name: str, pod_uid: str) -> int:
-    """Delete the Pod and Service named ``name`` if they belong to pod row ``pod_uid`` (deleted).
+    """Delete the Pod, Service and NetworkPolicy named ``name`` if they belong to pod row
+    ``pod_uid`` (deleted); the Pod's Secrets go with it.
 
     Reads each object first and deletes it only with that exact object's uid as precondition,
     so a newer pod that reused the id (and so the name) is never touched. Returns how many were
     deleted; 404 anywhere is success.
     """
     deleted = 0
-    for kind in ("pod", "service"):
+    for kind in ("pod", "service", "networkpolicy"):
         existing = kube.read(kind, name)
         if existing is None:
             continue

@@ -1,9 +1,12 @@
 """From a Pod row to the plain-value PodSpec the manifest builders take."""
 from django.conf import settings
 
-from pods.derive import derived_spec
+from core.errors import Forbidden
+from pods.derive import CREDENTIAL_VARIABLE, derived_spec, ensure_credentials, value_location
 from pods.models import Pod
+from podspec.images import image_name
 from podspec.resources import RESOURCE_DEFAULTS
+from templates_catalog.models import image_denied
 from workers.kube import client as kube_client
 from workers.kube.manifests import PodSpec
 
@@ -11,9 +14,18 @@ from workers.kube.manifests import PodSpec
 def pod_spec_for(pod: Pod) -> PodSpec:
     """The derived pod (templates merged, credential placeholders resolved) as a PodSpec.
 
-    Credentials are resolved here and only here: they reach the cluster, never the API.
+    Credentials are resolved here and only here: they reach the cluster, never the API, and
+    there only through Secrets: an environment value holding one moves to ``secret_env``; a
+    command or argument refers to ``$(PODS_CREDENTIAL_X)``, which the kubelet expands from a
+    variable of the same Secret.
     """
-    spec = derived_spec(pod, resolve_credentials=True).spec
+    derived = derived_spec(pod, resolve_credentials=True, command_references=True)
+    spec = derived.spec
+    # Checked at every start, not only at create: a template version, or the tenant's policy,
+    # may have changed since. The tenant's deny always wins.
+    if image_denied(pod.tenant, spec["image"]):
+        raise Forbidden(f"image '{image_name(spec['image'])}' is denied for tenant '{pod.tenant.tenant_id}' "
+                        "by its image allow-list.")
     resources = {**RESOURCE_DEFAULTS, **(spec.get("resources") or {})}
     queue = settings.PODS_COMPUTE_QUEUE_CONFIG.get(spec.get("compute_queue") or "default", {})
     files = {path: (mount["config_content"], mount.get("config_permissions") or "0644")
@@ -21,6 +33,22 @@ def pod_spec_for(pod: Pod) -> PodSpec:
              if mount and mount.get("type") == "ephemeral"}
     ports = {key: int(entry["port"]) for key, entry in (spec.get("networking") or {}).items()
              if entry and entry.get("port")}
+    local_only = frozenset(key for key, entry in (spec.get("networking") or {}).items()
+                           if entry and entry.get("protocol") == "local_only")
+    env, secret_env = {}, {}
+    for name, value in (spec.get("environment_variables") or {}).items():
+        holds_credential = value_location("environment_variables", name) in derived.credentials_at
+        (secret_env if holds_credential else env)[name] = str(value)
+    referenced = {n for where in ("command", "arguments") for n in derived.credentials_at.get(where, ())}
+    if referenced:
+        values = ensure_credentials(pod).placeholders()
+        for name in sorted(referenced):
+            secret_env.setdefault(CREDENTIAL_VARIABLE.format(name.upper()), values[name])
+    security = spec.get("security") or {}
+    capabilities = tuple(security.get("capabilities") or ())
+    refused = sorted(set(capabilities) - set(settings.PODS_TEMPLATE_CAPABILITIES))
+    if refused:
+        raise Forbidden(f"the template asks for capabilities this site does not allow: {', '.join(refused)}.")
     return PodSpec(
         name=pod.k8_name,
         namespace=kube_client.namespace(),
@@ -31,7 +59,14 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         image=spec["image"],
         command=spec.get("command") or None,
         args=spec.get("arguments") or None,
-        env={k: str(v) for k, v in (spec.get("environment_variables") or {}).items()},
+        env=env,
+        secret_env=secret_env,
+        capabilities_add=capabilities,
+        run_as_non_root=security.get("run_as_non_root"),
+        run_as_user=security.get("run_as_user"),
+        run_as_group=security.get("run_as_group"),
+        local_only=local_only,
+        proxy_peer=proxy_peer(),
         ports=ports,
         cpu_request_m=int(resources["cpu_request"]),
         cpu_limit_m=int(resources["cpu_limit"]),
@@ -43,3 +78,16 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         tolerations=queue.get("tolerations", []),
         files=files,
     )
+
+
+def _selector(text: str) -> dict:
+    return {"matchLabels": dict(item.split("=", 1) for item in text)} if text else {}
+
+
+def proxy_peer() -> dict:
+    """The NetworkPolicy peer selecting the proxy's pods (``PODS_PROXY_POD_SELECTOR``, in the
+    namespaces of ``PODS_PROXY_NAMESPACE_SELECTOR``; without one, the pods' own namespace)."""
+    peer = {"podSelector": _selector(settings.PODS_PROXY_POD_SELECTOR)}
+    if settings.PODS_PROXY_NAMESPACE_SELECTOR:
+        peer["namespaceSelector"] = _selector(settings.PODS_PROXY_NAMESPACE_SELECTOR)
+    return peer

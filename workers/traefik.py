@@ -3,7 +3,7 @@
 Traefik's HTTP provider polls it. Per networking entry:
 
 - ``http``: a router on ``Host(`url`)`` with TLS, plus middlewares for the IP allow-list, CORS
-  and Tapis auth (forwardAuth to this service's ``/v3/pods/{pod_id_net}/auth``);
+  and Tapis auth (forwardAuth to this service's ``/v3/pods/{pod_id_net}/auth?tenant={tenant}``);
 - ``tcp``: a TCP router on ``HostSNI(`url`)`` terminating TLS;
 - ``postgres``: the same with TLS passthrough (Postgres negotiates TLS itself);
 - ``local_only``: nothing (reachable inside the cluster only).
@@ -43,9 +43,11 @@ def _http_middlewares(name: str, pod: Pod, key: str, entry: dict, middlewares: d
         }}
         names.append(f"{name}-cors")
     if entry.get("tapis_auth"):
+        # The address names the pod's tenant: a pod id alone is ambiguous across tenants.
         base = settings.PODS_PUBLIC_URL.rstrip("/")
+        pod_id_net = pod.pod_id if key == "default" else f"{pod.pod_id}-{key}"
         middlewares[f"{name}-auth"] = {"forwardAuth": {
-            "address": f"{base}/v3/pods/{pod.pod_id if key == 'default' else f'{pod.pod_id}-{key}'}/auth",
+            "address": f"{base}/v3/pods/{pod_id_net}/auth?tenant={pod.tenant.tenant_id}",
             "authResponseHeaders": sorted((entry.get("tapis_auth_response_headers") or {}).keys()),
         }}
         names.append(f"{name}-auth")

@@ -78,15 +78,30 @@ class HealthcheckView(APIView):
         return Response(Envelope(results, "The service is healthy.", metadata))
 
 
+TRAEFIK_TOKEN_HEADER = "X-Pods-Traefik-Config-Token"
+
+
+def _traefik_token_sent(request) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return request.headers.get(TRAEFIK_TOKEN_HEADER, "")
+
+
 def traefik_config(request):
-    """Traefik's HTTP provider endpoint: raw JSON (no envelope), as upstream serves it; with
-    ``PODS_TRAEFIK_CONFIG_TOKEN`` set, only for requests sending that shared secret."""
+    """Traefik's HTTP provider endpoint: raw JSON (no envelope), as upstream serves it.
+
+    It lists every running pod of every tenant, so with ``PODS_TRAEFIK_CONFIG_TOKEN`` set it
+    answers only requests sending that shared secret (``X-Pods-Traefik-Config-Token``, which
+    Traefik's HTTP provider sends through its ``headers`` option, or ``Authorization: Bearer``);
+    anything else is a 403 that lists nothing.
+    """
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    secret = settings.PODS_TRAEFIK_CONFIG_TOKEN
-    sent = request.headers.get("X-Pods-Traefik-Config-Token", "")
-    if secret and not hmac.compare_digest(sent.encode(), secret.encode()):
-        return HttpResponse(json.dumps({"message": "The proxy configuration needs the shared secret "
-                                                   "(header X-Pods-Traefik-Config-Token)."}),
+    token = settings.PODS_TRAEFIK_CONFIG_TOKEN
+    if token and not hmac.compare_digest(_traefik_token_sent(request).encode(), token.encode()):
+        return HttpResponse(json.dumps({"message": "The proxy configuration needs the shared secret of "
+                                                   f"PODS_TRAEFIK_CONFIG_TOKEN (header {TRAEFIK_TOKEN_HEADER}, "
+                                                   "or Authorization: Bearer)."}),
                             status=403, content_type="application/json")
     return HttpResponse(json.dumps(current_config()), content_type="application/json")

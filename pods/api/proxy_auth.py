@@ -6,8 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.envelope import Envelope
-from pods.models import Pod
-from pods.proxy_auth import decide, split_pod_id_net
+from pods.proxy_auth import decide, locate
 from tenancy.identity.oidc import OIDCBearerAuthentication
 from tenancy.identity.tapis import TapisTokenAuthentication
 
@@ -33,24 +32,30 @@ class TapisCookieScheme(OpenApiAuthenticationExtension):
 
 
 class PodProxyAuthView(APIView):
-    """200 with the entry's response headers when the caller may pass; 401/403/404 otherwise."""
+    """200 with the entry's response headers when the caller may pass; 401/403/404 otherwise.
+
+    The pod is the one of tenant ``?tenant=`` (or of the forwarded host's tenant), never simply
+    "the caller's pod with that id": see :mod:`pods.proxy_auth`.
+    """
 
     authentication_classes = [TapisTokenAuthentication, OIDCBearerAuthentication, TapisCookieAuthentication]
 
     @extend_schema(
         operation_id="pod_auth",
         parameters=[OpenApiParameter("pod_id_net", str, OpenApiParameter.PATH,
-                                     description="pod_id, or pod_id-key for a non-default networking entry")],
+                                     description="pod_id, or pod_id-key for a non-default networking entry"),
+                    OpenApiParameter("tenant", str, OpenApiParameter.QUERY, required=False,
+                                     description="The pod's tenant (written by /traefik-config). Without it, "
+                                                 "the tenant of X-Forwarded-Host, else the caller's.")],
         responses=inline_serializer("PodAuthResult", {"pod_id": serializers.CharField(),
                                                       "networking_key": serializers.CharField(),
                                                       "username": serializers.CharField()}),
     )
     def get(self, request, pod_id_net):
-        pod_id, key = split_pod_id_net(pod_id_net)
         principal = request.user
-        pod = Pod.objects.filter(tenant=principal.tenant, pod_id=pod_id).first()
-        if pod is None:
-            raise exceptions.NotFound(f"Pod with identifier pod_id: '{pod_id}' not found.")
+        pod, key = locate(principal=principal, pod_id_net=pod_id_net,
+                          tenant_id=request.query_params.get("tenant") or None,
+                          forwarded_host=request.META.get("HTTP_X_FORWARDED_HOST"))
         decision = decide(pod, key, principal)
         if not decision.allowed:
             if "no networking entry" in decision.reason:

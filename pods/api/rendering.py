@@ -42,8 +42,9 @@ def display_rows(queryset) -> list[dict]:
     return result
 
 
-def _redact_mounts(mounts: dict) -> dict:
-    """``config_content`` may hold secrets; it is not echoed (upstream redacts it too)."""
+def redact_mounts(mounts: dict) -> dict:
+    """``config_content`` may hold secrets; it is not echoed (upstream redacts it too), by any
+    endpoint: ``get_pod``, ``list_pods`` and ``get_derived_pod`` alike."""
     out = {}
     for path, mount in (mounts or {}).items():
         if isinstance(mount, dict) and mount.get("config_content"):
@@ -64,7 +65,7 @@ def render_pod(pod: Pod | dict) -> dict:
         "arguments": row["arguments"],
         "environment_variables": row["environment_variables"],
         "status_requested": row["status_requested"],
-        "volume_mounts": _redact_mounts(row["volume_mounts"]),
+        "volume_mounts": redact_mounts(row["volume_mounts"]),
         "time_to_stop_default": row["time_to_stop_default"],
         "time_to_stop_instance": row["time_to_stop_instance"],
         "time_to_stop_ts": wire_datetime(row["time_to_stop_ts"]),

@@ -19,7 +19,7 @@ from templates_catalog.api.rendering import render_tag
 from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
-from .rendering import display_rows, render_action_logs, render_log_run, render_pod
+from .rendering import display_rows, redact_mounts, render_action_logs, render_log_run, render_pod
 from .serializers import (
     CredentialsResponseSerializer,
     LogsResponseSerializer,
@@ -113,12 +113,19 @@ class PodViewSet(viewsets.GenericViewSet):
             return ok(render_pod(pod), "Incoming data made no changes to the pod; nothing was updated.",
                       {"changed_fields": [], "restart_required": False, "restart_fields": []})
         restart_fields = [name for name in changed if name in RESTART_FIELDS]
-        return ok(render_pod(pod), "Pod updated successfully.", {
+        metadata = {
             "note": UPDATE_NOTE,
             "changed_fields": changed,
             "restart_required": bool(restart_fields),
             "restart_fields": restart_fields,
-        })
+        }
+        withheld = derived_spec(pod).withheld
+        if withheld:
+            metadata["placeholders_withheld"] = withheld
+            metadata["placeholders_note"] = ("These credential placeholders stay unresolved: their author does not "
+                                             "hold the level that may read the credential (a pod ADMIN can set "
+                                             "the value again to vouch for it).")
+        return ok(render_pod(pod), "Pod updated successfully.", metadata)
 
     @extend_schema(operation_id="delete_pod", responses=OpenApiTypes.STR,
                    parameters=[_flag("force", "Accepted for compatibility; no effect yet.")])
@@ -139,9 +146,13 @@ class PodViewSet(viewsets.GenericViewSet):
         derived = derived_spec(pod, resolve_credentials=resolve)
         result = render_pod(pod)
         result.update({k: v for k, v in derived.spec.items() if k in result})
+        # As get_pod shows it: file contents may hold secrets (resolved ones too).
+        result["volume_mounts"] = redact_mounts(result["volume_mounts"])
         return ok(result, "Final derived pod retrieved successfully.", {
             "credentials_resolved": resolve,
             "unresolved_placeholders": derived.unresolved,
+            "placeholders_withheld": derived.withheld,
+            "security": derived.spec["security"],
             "template_chain": derived.chain,
             "provenance": derived.provenance,
             "modified_fields": pod.modified_fields,

@@ -89,6 +89,14 @@ class Pod(models.Model):
     # which keys (``environment_variables.FOO``, ``networking.web``, ``resources.cpu_limit``,
     # ``volume_mounts./data``). Fields not in it come from the template (see pods.derive).
     modified_fields = models.JSONField(default=list, blank=True)
+    # Who may have put credential placeholders where: value location (``command``,
+    # ``environment_variables.FOO``, ``volume_mounts./conf``, ``template`` for everything the
+    # template supplies) -> the permission level its last author held on the pod, kept only when
+    # below ADMIN (absent: written by the creator or another ADMIN). A placeholder resolves only
+    # where that level may read the credential (pods.derive).
+    value_authors = models.JSONField(default=dict, blank=True)
+    # The user who created the pod (per-user pod quota); the creator's ADMIN grant may be removed.
+    created_by = models.CharField(max_length=150, blank=True, default="", db_index=True)
 
     # --- Observed state (written through pods.lifecycle and by the worker) --------------------
     status = models.CharField(max_length=16, choices=PodStatus.choices, default=PodStatus.STOPPED)

@@ -10,7 +10,7 @@ from core.errors import BadRequest, Forbidden
 from core.permissions import PermissionLevel
 from pods.models import Pod, PodEvent, PodEventKind, PodPermission
 
-from .pods import actor_of
+from .pods import actor_of, caller_level
 
 ADMIN_CAPABLE = (PermissionLevel.ADMIN, PermissionLevel.APPROVEDADMIN)
 LAST_ADMIN_MESSAGE = "Operation would leave the pod with no ADMIN-capable user. Rolling back."
@@ -21,11 +21,7 @@ def permission_lines(pod: Pod) -> list[str]:
     return [p.as_wire() for p in PodPermission.objects.filter(pod=pod).order_by("-level", "username")]
 
 
-def _caller_level(pod: Pod, principal) -> int:
-    level = getattr(pod, "level", None)
-    if level is None:
-        level = Pod.objects.with_level(principal).values_list("level", flat=True).get(pk=pod.pk)
-    return level
+_caller_level = caller_level
 
 
 def _check_admin_remains(pod: Pod) -> None:

@@ -6,16 +6,17 @@ state changed, calls :func:`pods.lifecycle.wake_reconciler` (which sends after c
 """
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Sum
+from django.db.models import Count, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, QuotaExceeded
+from core.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
 from core.permissions import PermissionLevel
 from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
-from pods.derive import ledger_after, materialise
+from pods.derive import ledger_after, materialise, value_location
 from pods.lifecycle import (
     remove_objects_of_deleted_pod,
     request_status,
@@ -29,7 +30,7 @@ from podspec.merge import MERGED_FIELDS
 from podspec.mounts import normalise_volume_mounts
 from podspec.networking import default_networking, normalise_networking
 from podspec.resources import normalise_resources
-from templates_catalog.models import image_allowed
+from templates_catalog.models import image_allowed, image_denied
 from tenancy.models import Tenant
 
 from .templated import newest_like, template_version_for
@@ -44,6 +45,48 @@ def actor_of(principal) -> str:
     return f"ADMIN {principal.username}" if principal.admin_mode else principal.username
 
 
+def caller_level(pod: Pod, principal) -> int:
+    """The principal's effective level on ``pod`` (the viewset's ``level`` annotation if present)."""
+    level = getattr(pod, "level", None)
+    if level is None:
+        level = Pod.objects.with_level(principal).values_list("level", flat=True).get(pk=pod.pk)
+    return int(level)
+
+
+def _authors_after(pod: Pod, *, level: int, data: dict, sent: dict, before: dict, before_ledger) -> dict:
+    """``value_authors`` once ``data`` is applied by someone holding ``level`` (see pods.derive).
+
+    A value counts as written now when it changed, or when the user takes over a value the
+    template supplied (it enters the ledger): re-sending an ADMIN's value unchanged keeps it the
+    ADMIN's, and re-sending a template's value makes it the sender's. Whatever an ADMIN sends
+    becomes the ADMIN's, changed or not: that is how an ADMIN vouches for a value (or for the
+    template) a USER wrote.
+    """
+    authors = dict(pod.value_authors or {})
+    ledger_before, ledger_now = set(before_ledger or ()), set(pod.modified_fields or ())
+    vouching = level >= PermissionLevel.ADMIN
+    written = []
+    for name in ("command", "arguments"):
+        if name in data and (vouching or name not in ledger_before or before[name] != getattr(pod, name)):
+            written.append(name)
+    for name in ("environment_variables", "volume_mounts"):
+        for key, value in (sent.get(name) or {}).items():
+            location = value_location(name, key)
+            if value is not None and (vouching or location not in ledger_before
+                                      or (before[name] or {}).get(key) != value):
+                written.append(location)
+    if "template" in data and (vouching or before["template"] != pod.template):
+        written.append("template")
+    for location in written:
+        if level >= PermissionLevel.ADMIN:
+            authors.pop(location, None)
+        else:
+            authors[location] = level
+    # Values the user no longer sets now come from the template (or are gone).
+    return {loc: lvl for loc, lvl in authors.items() if loc == "template" or loc in ledger_now
+            or (pod.template_tag_id is None and loc in written)}
+
+
 def _check_image(tenant, image: str) -> None:
     if not images.is_valid_reference(image):
         raise InvalidInput({"image": [f"{image!r} is not a valid image reference."]})
@@ -52,23 +95,38 @@ def _check_image(tenant, image: str) -> None:
             f"Image {images.image_name(image)!r} is not on this site's allow-list of images."]})
 
 
-def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None) -> None:
+def _check_not_denied(tenant, image: str) -> None:
+    """An image a template supplies: its publisher vouched for it, but the tenant's deny wins."""
+    if image and image_denied(tenant, image):
+        raise InvalidInput({"image": [
+            f"Image {images.image_name(image)!r} (from the template) is denied for tenant "
+            f"'{tenant.tenant_id}' by its image allow-list."]})
+
+
+def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None,
+                  creator: str | None = None) -> None:
     """403 naming the quota when adding ``new_pods`` pods / ``cpu`` / ``mem`` would exceed it.
 
-    Every pod counts, running or not: a stopped pod can be started at any time. The caller holds
-    the tenant row lock, so concurrent creates cannot both squeeze under a limit.
+    Every pod counts, running or not: a stopped pod can be started at any time. Pod counts have
+    site defaults (``PODS_TENANT_MAX_PODS`` per tenant, ``PODS_USER_MAX_PODS`` per creating user)
+    that a tenant's own values replace. The caller holds the tenant row lock, so concurrent
+    creates cannot both squeeze under a limit.
     """
-    if tenant.max_pods is None and tenant.max_cpu_millicores is None and tenant.max_memory_mb is None:
-        return
+    max_pods = tenant.max_pods if tenant.max_pods is not None else settings.PODS_TENANT_MAX_PODS
+    per_user = tenant.max_pods_per_user if tenant.max_pods_per_user is not None else settings.PODS_USER_MAX_PODS
     pods = Pod.objects.filter(tenant=tenant)
     if exclude_pk is not None:
         pods = pods.exclude(pk=exclude_pk)
     used = pods.aggregate(
         n=Count("pk"),
+        mine=Count("pk", filter=Q(created_by=creator or "")),
         cpu=Sum(Cast(KT("resources__cpu_limit"), IntegerField()), default=0),
         mem=Sum(Cast(KT("resources__mem_limit"), IntegerField()), default=0),
     )
-    for quota, limit, total in (("max_pods", tenant.max_pods, used["n"] + new_pods),
+    checks = [("max_pods", max_pods, used["n"] + new_pods)]
+    if creator:
+        checks.append(("max_pods_per_user", per_user, used["mine"] + new_pods))
+    for quota, limit, total in (*checks,
                                 ("max_cpu_millicores", tenant.max_cpu_millicores, used["cpu"] + cpu),
                                 ("max_memory_mb", tenant.max_memory_mb, used["mem"] + mem)):
         if limit is not None and total > limit:
@@ -119,6 +177,7 @@ def pod_create(*, principal, data: dict) -> Pod:
         compute_queue=data.get("compute_queue", "default"),
         modified_fields=ledger_after([], {**data, "volume_mounts": volume_mounts} if "volume_mounts" in data
                                      else data),
+        created_by=principal.username,
         status=PodStatus.REQUESTED if wants_on else PodStatus.STOPPED,
         status_changed_at=now,
         creation_ts=now,
@@ -129,7 +188,9 @@ def pod_create(*, principal, data: dict) -> Pod:
         if not pod.image:
             raise InvalidInput({"image": [f"This field is required: template '{version.reference}' "
                                              "sets no image."]})
-    _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"])
+        _check_not_denied(tenant, pod.image)
+    _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"],
+                  creator=principal.username)
     try:
         with transaction.atomic():
             pod.save(force_insert=True)
@@ -172,8 +233,15 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     change to ``time_to_stop_instance`` moves the running instance's ``time_to_stop_ts``.
     Changes to what runs (:data:`pods.choices.RESTART_FIELDS`) take effect at the next (re)start.
     """
+    level = caller_level(pod, principal)
     tenant = _lock_tenant(pod.tenant) if {"resources", "template"} & set(data) else pod.tenant
     current = Pod.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=pod.pk)
+    if ("status_requested" in data and data["status_requested"] != current.status_requested
+            and level < PermissionLevel.ADMIN):
+        # The same level start_pod, stop_pod and restart_pod need: desired state is ADMIN's.
+        raise Forbidden(f"Not authorized: changing status_requested needs ADMIN permission on pod "
+                        f"'{pod.pod_id}' (as start_pod, stop_pod and restart_pod do); you have "
+                        f"{PermissionLevel(level).label if level else 'no'} permission.")
     before = {name: getattr(current, name) for name in _UPDATE_TRACKED}
     before_ledger = list(current.modified_fields or ())
     sent = {name: _new_value(current, name, value) for name, value in data.items() if name != "template"}
@@ -188,13 +256,20 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     current.modified_fields = ledger_after(current.modified_fields, {
         **data, **({"volume_mounts": sent["volume_mounts"]} if "volume_mounts" in sent else {})})
     materialise(current)
+    authors = _authors_after(current, level=level, data=data, sent=sent, before=before, before_ledger=before_ledger)
+    authors_changed = authors != (current.value_authors or {})
+    current.value_authors = authors
     changes = {name: getattr(current, name) for name in _UPDATE_TRACKED if getattr(current, name) != before[name]}
     if not changes:
-        if current.modified_fields != before_ledger:  # the user now owns values equal to the template's
-            Pod.objects.filter(pk=current.pk).update(modified_fields=current.modified_fields)
+        if current.modified_fields != before_ledger or authors_changed:
+            # The user now owns values equal to the template's.
+            Pod.objects.filter(pk=current.pk).update(modified_fields=current.modified_fields,
+                                                     value_authors=current.value_authors)
         return current, []
     if "image" in data and "image" in changes:
         _check_image(tenant, changes["image"])
+    elif "image" in changes:  # a template moved the pod to another image
+        _check_not_denied(tenant, changes["image"])
     if current.template_tag_id is not None and not current.image:
         raise InvalidInput({"image": ["This field is required: the template sets no image."]})
     if "resources" in changes:
@@ -209,7 +284,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
             None if ttl == -1 else current.start_instance_ts + timedelta(seconds=ttl))
     current.update_ts = timezone.now()
     extra = ["template_tag"] if "template" in changes else []
-    current.save(update_fields=[*changes, *extra, "modified_fields", "update_ts"])
+    current.save(update_fields=[*changes, *extra, "modified_fields", "value_authors", "update_ts"])
     changed = [name for name in data if name in changes]
     actor = actor_of(principal)
     PodEvent.for_pod(current, actor=actor, kind=PodEventKind.UPDATED,
@@ -279,6 +354,8 @@ def pod_restart(*, pod: Pod, actor: str, grab_latest_template_tag: bool = False)
             current.template_tag, current.template = newest, newest.reference
             materialise(current)
             fields = {name: getattr(current, name) for name in (*MERGED_FIELDS, "template", "template_tag")}
+            # The restarting ADMIN chose the new version: its values are theirs now.
+            fields["value_authors"] = {k: v for k, v in (current.value_authors or {}).items() if k != "template"}
             message = f"{actor} set status_requested to RESTART, moving to template version {newest.reference}"
     request_status(pod, requested=RequestedStatus.RESTART, actor=actor, fields=fields, message=message)
     wake_reconciler(pod.pk)

@@ -14,7 +14,7 @@ from core.permissions import PermissionLevel
 from podspec.images import is_valid_reference
 from podspec.mounts import normalise_volume_mounts
 from podspec.references import DEFAULT_TAG, check_tag, check_template_id
-from podspec.serializers import PodSpecSerializer
+from podspec.serializers import PodSecuritySerializer, PodSpecSerializer
 from templates_catalog.models import TEMPLATE_LEVELS
 from templates_catalog.models.permissions import TEMPLATE_GRANTEE_VALIDATOR
 from tenancy.models import Tenant
@@ -57,7 +57,11 @@ class UpdateTemplateSerializer(NewTemplateSerializer):
 
 class TemplatePodDefinitionSerializer(PodSpecSerializer):
     """tapipy's ``TemplateTagPodDefinition``: pod fields, all optional; ``template`` builds on
-    another template (``id[:tag[@timestamp]]``, pinned to the exact version when published)."""
+    another template (``id[:tag[@timestamp]]``, pinned to the exact version when published).
+    Beyond the pod fields, ``security`` declares what the image needs (capabilities added back,
+    running as non-root): only templates declare it."""
+
+    security = PodSecuritySerializer(required=False)
 
     def validate_image(self, value):
         if value and not is_valid_reference(value):
@@ -136,7 +140,8 @@ def _validate_image_tenants(value):
 
 
 class NewImageSerializer(StrictSerializer):
-    """tapipy's ``NewImage``. An empty ``tenants`` means the caller's tenant."""
+    """tapipy's ``NewImage``. An empty ``tenants`` means the caller's tenant; otherwise it names
+    the caller's tenant only: ``<own id>`` or ``-<own id>`` (checked by the service)."""
 
     image = StrictCharField(max_length=256, help_text="Image name; a tag is accepted and dropped.")
     tenants = string_list(required=False, max_length=100)

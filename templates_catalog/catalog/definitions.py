@@ -94,6 +94,9 @@ NEO4J = CatalogTemplate(
             "bolt": {"protocol": "tcp", "port": 7687},
         },
         "resources": {"cpu_request": 500, "cpu_limit": 2000, "mem_request": 1536, "mem_limit": 3072},
+        # The entrypoint starts as root, takes ownership of the data directories and drops to the
+        # neo4j user: what it needs back of the capabilities every pod drops.
+        "security": {"capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]},
     },
     images=(CatalogImage("neo4j", "Neo4j graph database (built-in catalog template 'neo4j')."),),
 )
@@ -128,6 +131,8 @@ POSTGRES = CatalogTemplate(
         },
         "networking": {"default": {"protocol": "postgres", "port": 5432}},
         "resources": {"cpu_request": 250, "cpu_limit": 2000, "mem_request": 512, "mem_limit": 2048},
+        # As Neo4j's: the entrypoint prepares PGDATA as root, then runs postgres as its own user.
+        "security": {"capabilities": ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]},
     },
     images=(CatalogImage("postgres", "PostgreSQL (built-in catalog template 'postgres')."),),
 )
@@ -148,6 +153,8 @@ JUPYTERLAB = CatalogTemplate(
         "environment_variables": {"JUPYTER_TOKEN": "<<TAPIS_user_password>>"},
         "networking": {"default": {"protocol": "http", "port": 8888}},
         "resources": {"cpu_request": 500, "cpu_limit": 2000, "mem_request": 1024, "mem_limit": 4096},
+        # The image runs as jovyan (uid 1000, group users): no root, no capabilities.
+        "security": {"run_as_non_root": True, "run_as_user": 1000, "run_as_group": 100},
     },
     images=(CatalogImage("quay.io/jupyter/minimal-notebook",
                          "Jupyter minimal-notebook (built-in catalog template 'jupyterlab')."),),

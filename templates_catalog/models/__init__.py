@@ -1,5 +1,5 @@
 """Models of the templates catalog, one module per resource."""
-from .images import Image, ImageQuerySet, image_allowed, managed_verdict
+from .images import Image, ImageQuerySet, image_allowed, image_denied, managed_verdict
 from .permissions import TemplatePermission
 from .tags import TIMESTAMP_FORMAT, TemplateTag
 from .templates import (
@@ -16,5 +16,5 @@ from .templates import (
 __all__ = [
     "Image", "ImageQuerySet", "RESERVED_TEMPLATE_IDS", "SITE_WIDE", "TEMPLATE_ID_RE", "TEMPLATE_LEVELS",
     "TIMESTAMP_FORMAT", "Template", "TemplatePermission", "TemplateQuerySet", "TemplateTag",
-    "image_allowed", "is_sharing_entry", "managed_verdict", "tenant_entry",
+    "image_allowed", "image_denied", "is_sharing_entry", "managed_verdict", "tenant_entry",
 ]

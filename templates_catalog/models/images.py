@@ -1,22 +1,29 @@
 """The image allow-list: which Docker images (by name, tag ignored) each tenant may run.
 
 An entry belongs to the tenant whose admin added it, or to the site (``tenant = NULL``: the
-built-in catalog's images and entries made in the admin site). Its ``tenants`` list says whom it
-admits, as upstream:
+built-in catalog's images and entries staff make in the admin site). Its ``tenants`` list says
+whom it admits, as upstream:
 
 - ``<tenant_id>``: that tenant;
-- ``*``: every tenant on the same site as the entry's tenant (site entries: every tenant);
+- ``*``: every tenant (site entries);
 - ``**``: every tenant;
 - ``-<tenant_id>``: not that tenant (wins over the rest of the same entry).
 
-A tenant may run an image when some entry for the name admits it and no entry *of its own or of
-the site* denies it: another tenant's ``-x`` only narrows that tenant's own entry, while a
-tenant's own ``-<self>`` entry opts it out of an image other entries offer.
+**A tenant's entry speaks for that tenant only**: its admins write ``<own id>`` (allow) or
+``-<own id>`` (deny), and nothing in it admits or denies another tenant, so no tenant can set
+another's policy nor leave it an entry it cannot delete. Entries for several tenants or the whole
+site are site entries, made by staff in the admin site. (Entries written before that rule that
+name other tenants count for their own tenant alone.)
+
+A tenant may run an image when its own entry or a site entry admits it and none of them denies
+it: a tenant's own ``-<self>`` entry opts it out of an image the site offers, for pods from
+templates too (:func:`image_denied`).
 """
 from fnmatch import fnmatchcase
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,13 +36,12 @@ SITE_TENANTS = "*"
 
 class ImageQuerySet(models.QuerySet):
     def visible_to(self, tenant):
-        """Entries a tenant's users may see: its own, and others' that admit or deny it by name,
-        ``**`` or ``*`` (entries naming only other tenants stay invisible)."""
+        """Entries a tenant's users may see: its own, and site entries that admit or deny it by
+        name, ``**`` or ``*`` (site entries naming only other tenants, and other tenants' entries,
+        stay invisible)."""
         t = tenant.tenant_id
-        mentions = Q(tenants__overlap=[ALL_TENANTS, t, f"-{t}"])
-        site_star = Q(tenants__contains=[SITE_TENANTS]) & (
-            Q(tenant__isnull=True) | Q(tenant__site_id=tenant.site_id))
-        return self.filter(Q(tenant=tenant) | mentions | site_star)
+        mentions = Q(tenants__overlap=[ALL_TENANTS, SITE_TENANTS, t, f"-{t}"])
+        return self.filter(Q(tenant=tenant) | (Q(tenant__isnull=True) & mentions))
 
     def in_lookup_order(self, tenant):
         """The tenant's own entry first, then the site's, then other tenants' (oldest first)."""
@@ -76,27 +82,47 @@ class Image(models.Model):
         """``"site"`` or the id of the tenant whose admins manage the entry."""
         return "site" if self.tenant_id is None else self.tenant.tenant_id
 
+    def clean(self):
+        """A tenant's entry names that tenant only (site entries name anyone)."""
+        if self.tenant_id is not None:
+            own = self.tenant.tenant_id
+            foreign = [item for item in self.tenants or [] if item not in (own, f"-{own}")]
+            if foreign:
+                raise ValidationError({"tenants": f"An entry of tenant {own!r} names only {own!r} or '-{own}' "
+                                                  f"(not {', '.join(foreign)}); leave the tenant empty for a "
+                                                  "site entry."})
+
+    def speaks_for(self, tenant) -> bool:
+        """Site entries speak for every tenant; a tenant's entry for that tenant alone."""
+        return self.tenant_id is None or self.tenant_id == tenant.pk
+
     def denies(self, tenant) -> bool:
-        return f"-{tenant.tenant_id}" in self.tenants
+        return self.speaks_for(tenant) and f"-{tenant.tenant_id}" in self.tenants
 
     def admits(self, tenant) -> bool:
         """Whether this entry, on its own, lets ``tenant`` run the image."""
-        if self.denies(tenant):
+        if not self.speaks_for(tenant) or self.denies(tenant):
             return False
-        if ALL_TENANTS in self.tenants or tenant.tenant_id in self.tenants:
-            return True
-        return SITE_TENANTS in self.tenants and (self.tenant_id is None
-                                                 or self.tenant.site_id == tenant.site_id)
+        return bool({ALL_TENANTS, SITE_TENANTS, tenant.tenant_id} & set(self.tenants))
 
 
 def managed_verdict(tenant, name: str) -> bool | None:
     """What the entries for ``name`` (already normalised: no tag, no ``docker.io/library/``) say
     about ``tenant``, by the rules in the module docstring: allowed (True), denied (False), or
     nothing (None: no entry admits or denies it)."""
-    entries = list(Image.objects.filter(image=name).select_related("tenant"))
-    if any(e.denies(tenant) for e in entries if e.tenant_id in (None, tenant.pk)):
+    entries = [e for e in Image.objects.filter(image=name).filter(Q(tenant__isnull=True) | Q(tenant=tenant))]
+    if any(e.denies(tenant) for e in entries):
         return False
     return True if any(e.admits(tenant) for e in entries) else None
+
+
+def image_denied(tenant, image: str) -> bool:
+    """Whether the tenant's own entries or the site's deny ``image`` (any reference form).
+
+    Asked for every image a pod will run, including one a template supplies: a template's
+    publisher vouches for its image, but never over a tenant's own deny.
+    """
+    return managed_verdict(tenant, image_name(image)) is False
 
 
 def image_allowed(tenant, image: str) -> bool:

@@ -1,8 +1,10 @@
 """Managing the image allow-list through the API (tenant admins; see ``models/images.py``).
 
-Through the API a tenant admin manages *their tenant's* entries only; site entries (the built-in
-catalog's images, entries made in the admin site) are read-only here. Names are stored without
-tag or digest (``neo4j:5`` → ``neo4j``), as upstream, with a notice when something was dropped.
+Through the API a tenant admin manages *their tenant's* entries only, and an entry names their
+tenant only (``<own id>`` or ``-<own id>``: 403 for anything else); site entries (the built-in
+catalog's images, entries staff make in the admin site, which may name any tenant, ``*`` or
+``**``) are read-only here. Names are stored without tag or digest (``neo4j:5`` → ``neo4j``), as
+upstream, with a notice when something was dropped.
 """
 from django.db import IntegrityError, transaction
 
@@ -39,6 +41,17 @@ def _duplicate(name: str) -> Conflict:
                     metadata={"image": name})
 
 
+def _check_own_tenant_only(principal, tenants) -> None:
+    """403 unless every item names the principal's own tenant (allow or deny)."""
+    own = principal.tenant.tenant_id
+    foreign = [item for item in tenants or [] if item not in (own, f"-{own}")]
+    if foreign:
+        raise Forbidden(f"tenants: a tenant admin writes entries for their own tenant only ('{own}' or "
+                        f"'-{own}'), not {', '.join(map(repr, foreign))}; entries for other tenants or the "
+                        "whole site ('*', '**') are made by site staff in the admin site.",
+                        metadata={"field": "tenants", "not_allowed": foreign})
+
+
 def _new_entry(principal, item: dict, name: str) -> Image:
     return Image(tenant=principal.tenant, image=name,
                  tenants=item.get("tenants") or [principal.tenant.tenant_id],
@@ -50,6 +63,7 @@ def image_add(*, principal, data: dict) -> tuple[Image, dict]:
     """Add an entry to the principal's tenant's allow-list (an empty ``tenants`` means the tenant
     itself). Returns the entry and the response metadata."""
     name, notice = normalised(data["image"])
+    _check_own_tenant_only(principal, data.get("tenants"))
     if Image.objects.filter(tenant=principal.tenant, image=name).exists():
         raise _duplicate(name)
     entry = _new_entry(principal, data, name)
@@ -65,6 +79,8 @@ def image_add(*, principal, data: dict) -> tuple[Image, dict]:
 def images_add(*, principal, items: list[dict], skip_duplicates: bool) -> tuple[list[Image], list[str]]:
     """Add several entries at once: all or nothing, unless ``skip_duplicates`` (then names already
     listed, or repeated in the request, are skipped and returned)."""
+    for item in items:
+        _check_own_tenant_only(principal, item.get("tenants"))
     seen = set(Image.objects.filter(tenant=principal.tenant).values_list("image", flat=True))
     added, skipped = [], []
     for item in items:
@@ -96,6 +112,8 @@ def _own(image: Image, principal) -> Image:
 def image_update(*, image: Image, principal, data: dict) -> tuple[Image, list[str]]:
     """Change ``tenants``/``description`` of one of the tenant's entries; returns what changed."""
     own = _own(image, principal)
+    if "tenants" in data:
+        _check_own_tenant_only(principal, data["tenants"])
     current = Image.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=own.pk)
     changed = [name for name in ("tenants", "description")
                if name in data and data[name] != getattr(current, name)]

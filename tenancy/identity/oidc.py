@@ -1,62 +1,50 @@
 """``Authorization: Bearer <JWT>`` from an OIDC provider, verified locally against its JWKS.
 
-The issuer (``iss``) selects the tenant. The JWKS location is discovered once per issuer from
-``/.well-known/openid-configuration``; PyJWKClient caches the key set for
-``PODS_OIDC_JWKS_TTL`` seconds and refetches it when a token names an unknown ``kid`` (key
-rotation at the provider). Nothing is sent to the provider per request.
+The issuer (``iss``) selects the tenant, whose configured audience the token must carry (a
+tenant with an issuer but no audience refuses bearer tokens, unless an admin ticked "accept any
+OIDC audience"). Cheap checks (issuer, expiry, audience) run before any key is looked up; the
+keys come from :mod:`tenancy.identity.jwks` (cached, shared, refetched at most once per
+``PODS_OIDC_REFETCH_SECONDS`` per issuer, never waiting longer than ``PODS_OIDC_HTTP_TIMEOUT``).
+Nothing is sent to the provider per request.
 """
-import threading
+import time
 
 import jwt
-import requests
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from . import jwks
 from .errors import AuthFailed
 from .tapis import (
     active_tenant,
     build_principal,
+    check_username,
     decode_error_message,
     require_rs256,
     unverified_parts,
 )
 
-_clients: dict[str, jwt.PyJWKClient] = {}
-_clients_lock = threading.Lock()
-
-
-def jwks_client(issuer: str) -> jwt.PyJWKClient:
-    """The cached JWKS client of an issuer, discovering its ``jwks_uri`` the first time."""
-    with _clients_lock:
-        client = _clients.get(issuer)
-    if client is not None:
-        return client
-    discovery = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        response = requests.get(discovery, timeout=settings.PODS_OIDC_HTTP_TIMEOUT)
-        response.raise_for_status()
-        jwks_uri = response.json()["jwks_uri"]
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        raise AuthFailed("The token's OIDC provider could not be reached to verify it.") from exc
-    client = jwt.PyJWKClient(jwks_uri, cache_jwk_set=True, lifespan=settings.PODS_OIDC_JWKS_TTL,
-                             timeout=settings.PODS_OIDC_HTTP_TIMEOUT)
-    with _clients_lock:
-        return _clients.setdefault(issuer, client)
-
 
 def forget_jwks_clients():
-    """Drop cached providers (tests, and an operator changing a tenant's issuer)."""
-    with _clients_lock:
-        _clients.clear()
+    """Drop cached providers' keys (tests, and an operator changing a tenant's issuer)."""
+    jwks.forget()
 
 
-def _signing_keys(client: jwt.PyJWKClient, refresh=False):
-    try:
-        return client.get_signing_keys(refresh=refresh)
-    except jwt.PyJWKClientConnectionError as exc:
-        raise AuthFailed("The token's OIDC provider could not be reached to verify it.") from exc
-    except jwt.PyJWKClientError as exc:
-        raise AuthFailed("The OIDC provider publishes no usable signing key.") from exc
+def _precheck(claims: dict, tenant) -> None:
+    """What can be refused before any key is looked up (so junk tokens never cause a fetch)."""
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        raise AuthFailed("Token lacks the required claim 'exp'.")
+    if exp + settings.PODS_JWT_LEEWAY < time.time():
+        raise AuthFailed("Token has expired.")
+    if tenant.oidc_audience:
+        aud = claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if tenant.oidc_audience not in audiences:
+            raise AuthFailed("Token audience is not accepted by this tenant.")
+    elif not tenant.oidc_accept_any_audience:
+        raise AuthFailed(f"Tenant {tenant.tenant_id!r} has no OIDC audience configured, so its bearer tokens "
+                         "are refused (a site admin sets the audience, or explicitly accepts any).")
 
 
 class OIDCBearerAuthentication(BaseAuthentication):
@@ -80,9 +68,10 @@ class OIDCBearerAuthentication(BaseAuthentication):
         if not isinstance(issuer, str) or not issuer:
             raise AuthFailed("Token lacks the 'iss' claim.")
         tenant = active_tenant(issuer, oidc_issuer=issuer)
+        _precheck(claims, tenant)
         options = {"require": ["exp", "iss"], "verify_aud": bool(tenant.oidc_audience)}
         last_error = None
-        for key in self._candidate_keys(jwks_client(issuer), header):
+        for key in [k.key for k in jwks.signing_keys(issuer, header.get("kid") or None)]:
             try:
                 verified = jwt.decode(token, key, algorithms=["RS256"], issuer=issuer,
                                       audience=tenant.oidc_audience or None, leeway=settings.PODS_JWT_LEEWAY,
@@ -97,19 +86,5 @@ class OIDCBearerAuthentication(BaseAuthentication):
         username = verified.get(tenant.oidc_username_claim)
         if not isinstance(username, str) or not username:
             raise AuthFailed(f"Token lacks the username claim {tenant.oidc_username_claim!r}.")
+        check_username(username, f"The token's {tenant.oidc_username_claim!r} claim")
         return build_principal(request, tenant, username, "oidc"), token
-
-    @staticmethod
-    def _candidate_keys(client: jwt.PyJWKClient, header: dict):
-        """The key named by ``kid`` (refetching the set once if unknown), or every key without one.
-
-        Some providers sign ID tokens without a ``kid`` when they publish a single key.
-        """
-        kid = header.get("kid")
-        if not kid:
-            return [k.key for k in _signing_keys(client)]
-        for refresh in (False, True):
-            match = [k.key for k in _signing_keys(client, refresh=refresh) if k.key_id == kid]
-            if match:
-                return match
-        raise AuthFailed("Token signing key is not among the provider's published keys.")

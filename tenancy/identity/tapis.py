@@ -1,4 +1,6 @@
 """``X-Tapis-Token``: Tapis RS256 JWTs verified with the tenant's public keys."""
+import re
+
 import jwt
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
@@ -12,6 +14,19 @@ TOKEN_HEADER = "HTTP_X_TAPIS_TOKEN"
 OBO_USER_HEADER = "HTTP_X_TAPIS_USER"
 OBO_TENANT_HEADER = "HTTP_X_TAPIS_TENANT"
 ADMIN_HEADER = "HTTP_X_PODS_ADMIN"
+# The usernames object permissions can name (core.permissions.USERNAME_VALIDATOR, without the
+# "*" wildcard): a caller is always one person, never "everyone".
+USERNAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.@-]{0,149}$")
+
+
+def check_username(username, where: str) -> str:
+    """``username`` if it is one (a string a permission can name), else 401 saying where it came from."""
+    if not isinstance(username, str) or not username:
+        raise AuthFailed(f"{where} names no user.")
+    if not USERNAME_RE.match(username):
+        raise AuthFailed(f"{where} is not a valid username (letters, digits and '_.@-', starting with a "
+                         "letter or '_', at most 150 characters).")
+    return username
 
 
 def unverified_parts(token: str) -> tuple[dict, dict]:
@@ -75,7 +90,10 @@ class TapisTokenAuthentication(BaseAuthentication):
     """Authenticate ``X-Tapis-Token`` (user tokens, and service tokens acting on behalf of a user).
 
     The tenant comes from the ``tapis/tenant_id`` claim; the signature must verify with one of
-    that tenant's active keys (the one named by ``kid`` when the token has one).
+    that tenant's active keys (the one named by ``kid`` when the token has one). A service token
+    (``tapis/account_type: service``) acts for ``X-Tapis-User`` in ``X-Tapis-Tenant`` only when
+    its tenant is marked as a service-token issuer, and only for the tenants that issuer may act
+    for (``Tenant.services_may_act_for``); anything else is 403.
     """
 
     def authenticate_header(self, request):
@@ -99,16 +117,31 @@ class TapisTokenAuthentication(BaseAuthentication):
         username = claims.get("tapis/username")
         if not isinstance(username, str) or not username:
             raise AuthFailed("Token lacks the 'tapis/username' claim.")
+        check_username(username, "The token's 'tapis/username' claim")
         obo_user = request.META.get(OBO_USER_HEADER)
         obo_tenant = request.META.get(OBO_TENANT_HEADER)
         if claims.get("tapis/account_type") == "service":
             if not obo_user or not obo_tenant:
                 raise AuthFailed("Service tokens must name the user with X-Tapis-User and X-Tapis-Tenant.")
-            tenant = active_tenant(obo_tenant)
-            return build_principal(request, tenant, obo_user, "tapis-service"), token
+            return self._on_behalf_of(request, tenant, obo_user, obo_tenant), token
         if obo_user or obo_tenant:
             raise AuthFailed("X-Tapis-User and X-Tapis-Tenant are only accepted with service tokens.")
         return build_principal(request, tenant, username, "tapis"), token
+
+    @staticmethod
+    def _on_behalf_of(request, issuer: Tenant, obo_user: str, obo_tenant: str) -> Principal:
+        """The principal a verified service token of ``issuer`` acts as, if the issuer may."""
+        from rest_framework.exceptions import PermissionDenied
+
+        if not issuer.may_issue_service_tokens:
+            raise PermissionDenied(f"Tenant {issuer.tenant_id!r} may not issue service tokens: its service tokens "
+                                   "cannot act on behalf of users (a site admin marks issuing tenants).")
+        check_username(obo_user.strip(), "X-Tapis-User")
+        tenant = active_tenant(obo_tenant.strip())
+        if not issuer.services_may_act_for(tenant):
+            raise PermissionDenied(f"Service tokens of tenant {issuer.tenant_id!r} may not act for tenant "
+                                   f"{tenant.tenant_id!r}.")
+        return build_principal(request, tenant, obo_user.strip(), "tapis-service")
 
     @staticmethod
     def _verify(token: str, header: dict, tenant: Tenant) -> dict:

@@ -102,9 +102,13 @@ def test_roles_are_namespaced_to_the_pods_and_bound_only_to_the_api_clients(over
     for role in roles.values():
         assert role["metadata"]["namespace"] == pods_namespace
         for rule in role["rules"]:
-            assert rule["apiGroups"] == [""], "core resources only"
+            # Core resources, and the pods' NetworkPolicies.
+            assert rule["apiGroups"] == [""] or (rule["apiGroups"] == ["networking.k8s.io"]
+                                                  and rule["resources"] == ["networkpolicies"])
             assert "*" not in rule["verbs"] and not any("*" in r for r in rule["resources"])
-            assert not {"secrets", "pods/exec", "pods/attach", "serviceaccounts"} & set(rule["resources"])
+            assert not {"pods/exec", "pods/attach", "serviceaccounts"} & set(rule["resources"])
+            if "secrets" in rule["resources"]:  # the pods' credentials go in; nothing reads one back
+                assert rule["resources"] == ["secrets"] and rule["verbs"] == ["create"]
             assert not {"update", "patch", "deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
 
 

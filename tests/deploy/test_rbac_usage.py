@@ -26,7 +26,7 @@ from pods.models import Pod
 from tests.deploy.manifests import config_data, render
 from tests.deploy.rbac import role_grants, used_by
 from workers.kube import client as kube_client
-from workers.kube.manifests import LABEL_MANAGED_BY, MANAGED_BY, file_configmap_name
+from workers.kube.manifests import LABEL_MANAGED_BY, MANAGED_BY, file_secret_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SYSTEM = "pods-system"
@@ -118,8 +118,12 @@ def plant_stale_namesakes(cluster, pod, namespace):
     cluster.core.create_namespaced_service(namespace, {"metadata": meta, "spec": {"ports": [{"port": 5000}]}})
     cluster.core.create_namespaced_pod(namespace, {"metadata": meta, "spec": {
         "containers": [{"name": "old", "image": "kubesim/web:0"}]}})
-    configmap = file_configmap_name(pod_spec_for(pod), FILE_PATH)
-    cluster.core.create_namespaced_config_map(namespace, {"metadata": {"name": configmap, "labels": foreign}})
+    from kubernetes import client
+
+    client.NetworkingV1Api(cluster.core.api_client).create_namespaced_network_policy(namespace, {
+        "metadata": meta, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    secret = file_secret_name(pod_spec_for(pod), FILE_PATH)  # an earlier attempt of the same instance
+    cluster.core.create_namespaced_secret(namespace, {"metadata": {"name": secret, "labels": foreign}})
 
 
 def test_each_role_grants_exactly_what_its_component_uses(cluster, deployed, client_for, settings):
@@ -167,7 +171,7 @@ def test_each_role_grants_exactly_what_its_component_uses(cluster, deployed, cli
     assert api.delete("/v3/pods/stale").status_code == 200
     cluster.use("worker")
     reconcile_pod(pods["full"].pk)
-    assert remove_objects(stale.k8_name, str(stale.uid)) == 2, refusals(cluster)
+    assert remove_objects(stale.k8_name, str(stale.uid)) == 3, refusals(cluster)  # Pod, Service, NetworkPolicy
     orphan = {"metadata": {"name": "orphan", "labels": {LABEL_MANAGED_BY: MANAGED_BY}},
               "spec": {"containers": [{"name": "c", "image": "kubesim/web:1"}]}}
     cluster.core.create_namespaced_pod(namespace, orphan)

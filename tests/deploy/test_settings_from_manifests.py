@@ -41,7 +41,8 @@ def secret_values(overlay):
     if secrets:
         return {k: base64.b64decode(v).decode() for k, v in secrets[0]["data"].items()}
     # Production's Secret is the operator's: what docs/deploy.md has them create.
-    return {"DJANGO_SECRET_KEY": "x" * 50, "PODS_ENCRYPTION_KEYS": "first-passphrase,older-passphrase",
+    return {"DJANGO_SECRET_KEY": "operator-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "PODS_ENCRYPTION_KEYS": "first-passphrase-of-32-characters-0,older-passphrase-of-32-characters-1",
             "DATABASE_URL": "postgres://pods:pw@db.example.org:5432/pods", "REDIS_URL": "redis://redis.example.org:6379/0",
             "PODS_TRAEFIK_CONFIG_TOKEN": "shared"}
 

@@ -12,7 +12,7 @@ from tests.foundation.settings_probe import load_settings
 ROOT = Path(__file__).resolve().parents[2]
 # What the operator provides (the compose file's header and the README say so); nothing else.
 OPERATOR_ENV = {"PODS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                "DJANGO_SECRET_KEY": "compose-test-secret-key-of-some-length-0123456789"}
+                "DJANGO_SECRET_KEY": "Compose-operator-secret-key-with-more-than-50-characters-0123456789"}
 
 
 def _compose():

@@ -9,7 +9,8 @@ import pytest
 
 from tests.foundation.settings_probe import load_settings
 
-PRODUCTION = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "a-real-secret", "DJANGO_ALLOWED_HOSTS": "pods.example.org",
+PRODUCTION = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "a-real-secret-of-fifty-characters-or-more-0123456789",
+              "DJANGO_ALLOWED_HOSTS": "pods.example.org",
               "PODS_ENCRYPTION_KEYS": "Mf5yhLSVu5-ZKbxLxmH9bfIKWhh3Fh9O6Dhp9PLuGRA="}
 OIDC = {"OIDC_RP_CLIENT_ID": "pods", "OIDC_RP_CLIENT_SECRET": "s", "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://idp/auth",
         "OIDC_OP_TOKEN_ENDPOINT": "https://idp/token", "OIDC_OP_USER_ENDPOINT": "https://idp/user",
@@ -119,7 +120,7 @@ def test_secrets_never_appear_in_the_message():
 
 def test_well_formed_values_are_taken(tmp_path):
     secret_file = tmp_path / "keys"
-    secret_file.write_text("first-key,second-key\n")
+    secret_file.write_text("first-key: a long enough passphrase 1,second-key: a long enough passphrase 2\n")
     loaded = load_settings({
         **PRODUCTION, **OIDC,
         "PODS_ENCRYPTION_KEYS": "", "PODS_ENCRYPTION_KEYS_FILE": str(secret_file),
@@ -135,7 +136,7 @@ def test_well_formed_values_are_taken(tmp_path):
     assert loaded.returncode == 0, loaded.stderr
     s = loaded.settings
     assert s["DEBUG"] is False
-    assert s["PODS_ENCRYPTION_KEYS"] == ["first-key", "second-key"]
+    assert s["PODS_ENCRYPTION_KEYS"] == ["first-key: a long enough passphrase 1", "second-key: a long enough passphrase 2"]
     assert s["CSRF_TRUSTED_ORIGINS"] == ["https://pods.example.org", "https://*.example.org"]
     assert s["DATABASES"]["default"]["NAME"] == "pods" and s["DATABASES"]["default"]["HOST"] == ""
     assert s["CELERY_BROKER_URL"] == s["REDIS_URL"] == "rediss://:pw@redis.example.org:6380/2"

@@ -57,7 +57,8 @@ def test_image_allowlist_defaults_are_the_documented_ones():
     assert sentence, "docs/pods-api.md must state PODS_IMAGE_ALLOWLIST's defaults"
     documented = set(re.findall(r"`([^`]+)`", sentence[1]))
     development = load_settings({})
-    production = load_settings({"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "s", "DJANGO_ALLOWED_HOSTS": "h",
-                                "PODS_ENCRYPTION_KEYS": "k"})
+    production = load_settings({"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "h",
+                                "DJANGO_SECRET_KEY": "a-production-secret-key-of-fifty-characters-0123456789",
+                                "PODS_ENCRYPTION_KEYS": "a-production-passphrase-0123456789"})
     assert documented == set(development.settings["PODS_IMAGE_ALLOWLIST"])
     assert production.settings["PODS_IMAGE_ALLOWLIST"] == []

@@ -56,6 +56,36 @@ def test_create_tenant_refuses_duplicates(tenant):
         run("create_tenant", "dev", "--domain", "x.org", "--generate-key")
 
 
+@pytest.mark.parametrize("domain", ["localhost", "LocalHost", " LOCALHOST ", "localhost."])
+def test_create_tenant_refuses_a_pod_domain_another_tenant_uses(tenant, domain):
+    """Security finding 8: two tenants on one domain produced duplicate Host rules."""
+    with pytest.raises(CommandError, match="Another tenant already uses this pod domain"):
+        run("create_tenant", "acme", "--domain", domain, "--generate-key")
+    assert not Tenant.objects.filter(tenant_id="acme").exists()
+
+
+def test_admin_site_refuses_a_shared_pod_domain(tenant, admin_client):
+    response = admin_client.post("/admin/tenancy/tenant/add/", {
+        "tenant_id": "acme", "site_id": "local", "pod_domain": "LOCALHOST", "is_active": "on",
+        "oidc_username_claim": "preferred_username", "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0"})
+    assert response.status_code == 200  # the form again, with the error
+    assert b"Another tenant already uses this pod domain" in response.content
+    assert not Tenant.objects.filter(tenant_id="acme").exists()
+
+
+def test_the_database_refuses_a_shared_pod_domain_too(tenant):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Tenant.objects.create(tenant_id="acme", pod_domain="LocalHost")
+
+
+@pytest.mark.parametrize("domain", ["bad domain", "x-.org", "x..org", "a/b", "x.org:80"])
+def test_create_tenant_rejects_a_pod_domain_that_is_not_a_dns_name(db, domain):
+    with pytest.raises(CommandError, match="pod_domain"):
+        run("create_tenant", "acme", "--domain", domain, "--generate-key")
+
+
 def test_dev_token_verifies_with_the_tenant_key(tenant):
     token = run("dev_token", "--tenant", "dev", "--username", "alice", "--ttl", "60").strip()
     claims = jwt.decode(token, tenant.keys.get().public_key_pem, algorithms=["RS256"])

@@ -1,4 +1,9 @@
-"""OIDC bearer tokens from a real OIDC provider process (oidc-provider-mock), verified locally."""
+"""OIDC bearer tokens from a real OIDC provider process (oidc-provider-mock), verified locally;
+and, against a small provider of our own that counts and can stall its answers, the cost a
+stranger's tokens may impose (security findings 3 and 4)."""
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import jwt
@@ -112,7 +117,8 @@ def test_unreachable_provider_is_401_not_500(whoami, make_tenant, settings):
     issuer = "http://127.0.0.1:9"  # discard port: nothing answers
     _configure(make_tenant("gone"), issuer)
     private_pem, _ = generate_rsa_keypair()
-    token = jwt.encode({"iss": issuer, "exp": 9999999999, "preferred_username": "x"}, private_pem, algorithm="RS256")
+    token = jwt.encode({"iss": issuer, "exp": 9999999999, "aud": CLIENT_ID, "preferred_username": "x"}, private_pem,
+                       algorithm="RS256")
     response = whoami(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401
     assert "could not be reached" in response.json()["message"]
@@ -129,3 +135,149 @@ def test_basic_auth_is_not_credentials(whoami, tenant):
     response = whoami(HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
     assert response.status_code == 401
     assert "credentials" in response.json()["message"]
+
+
+# --- The audience (security finding 4) -------------------------------------------------------------
+
+def test_tenant_with_an_issuer_but_no_audience_refuses_bearer_tokens(whoami, oidc_tenant, provider):
+    """A blank audience used to accept tokens issued to any client of a shared provider."""
+    oidc_tenant.oidc_audience = ""
+    oidc_tenant.save()
+    response = whoami(HTTP_AUTHORIZATION=f"Bearer {obtain_id_token(provider)}")
+    assert response.status_code == 401
+    assert "no OIDC audience configured" in response.json()["message"]
+    oidc_tenant.oidc_accept_any_audience = True  # the explicit opt-out
+    oidc_tenant.save()
+    assert whoami(HTTP_AUTHORIZATION=f"Bearer {obtain_id_token(provider)}").status_code == 200
+
+
+def test_an_issuer_needs_an_audience_or_the_explicit_opt_out(make_tenant):
+    from django.core.exceptions import ValidationError
+
+    tenant = make_tenant("uni")
+    tenant.oidc_issuer = "https://idp.example.org"
+    with pytest.raises(ValidationError) as refused:
+        tenant.full_clean()
+    assert "oidc_audience" in refused.value.message_dict
+    tenant.oidc_accept_any_audience = True
+    tenant.full_clean()
+
+
+# --- What a stranger's tokens cost (security finding 3) ------------------------------------------
+
+class CountingProvider:
+    """An OIDC provider on a real socket: discovery and a JWKS with one key (kid ``k1``).
+
+    ``requests`` counts what was asked; ``stall`` (an Event) makes the JWKS answer trickle one
+    byte at a time until it is set, as a slow or hostile provider would.
+    """
+
+    def __init__(self):
+        self.private_pem, public_pem = generate_rsa_keypair()
+        from cryptography.hazmat.primitives import serialization
+
+        public = serialization.load_pem_public_key(public_pem.encode())
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(public, as_dict=True)
+        self.jwks = {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}
+        self.requests = []
+        self.stall = None
+        self.finished = threading.Event()
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                import json
+
+                provider.requests.append(self.path)
+                if self.path == "/.well-known/openid-configuration":
+                    body = json.dumps({"issuer": provider.issuer, "jwks_uri": provider.issuer + "/jwks"}).encode()
+                else:
+                    body = json.dumps(provider.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.path == "/jwks" and provider.stall is not None:
+                    for i in range(len(body)):
+                        if provider.stall.wait(0.05):
+                            self.wfile.write(body[i:])
+                            break
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                    provider.finished.set()
+                    return
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, kid="k1", signed_with=None, **claims):
+        claims = {"iss": self.issuer, "aud": CLIENT_ID, "exp": int(time.time()) + 300,
+                  "preferred_username": "ada", **claims}
+        return jwt.encode(claims, signed_with or self.private_pem, algorithm="RS256", headers={"kid": kid})
+
+    def jwks_fetches(self):
+        return sum(1 for path in self.requests if path == "/jwks")
+
+
+@pytest.fixture
+def counting(make_tenant):
+    provider = CountingProvider()
+    _configure(make_tenant("uni"), provider.issuer)
+    yield provider
+    if provider.stall is not None:
+        provider.stall.set()
+    provider.server.shutdown()
+
+
+def test_unknown_key_ids_refetch_at_most_once_per_interval(whoami, counting, settings):
+    settings.PODS_OIDC_REFETCH_SECONDS = 3600
+    assert whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token()}").status_code == 200
+    assert counting.jwks_fetches() == 1
+    junk_key, _ = generate_rsa_keypair()
+    for i in range(10):
+        response = whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token(kid=f'random{i}', signed_with=junk_key)}")
+        assert response.status_code == 401
+        assert "signing key" in response.json()["message"]
+    assert counting.jwks_fetches() <= 2, counting.requests  # the first fetch, at most one refetch
+    # Tokens with the known key keep working all along.
+    assert whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token()}").status_code == 200
+
+
+def test_the_fetch_turn_is_shared_across_processes(whoami, counting, settings):
+    """Another web worker (a fresh process: empty local cache) uses the set the first one shared."""
+    from tenancy.identity import jwks
+
+    settings.PODS_OIDC_REFETCH_SECONDS = 3600
+    assert whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token()}").status_code == 200
+    jwks._local.clear()  # what a second process starts with
+    jwks._local_turns.clear()
+    assert whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token()}").status_code == 200
+    junk_key, _ = generate_rsa_keypair()
+    assert whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token(kid='new', signed_with=junk_key)}").status_code == 401
+    assert counting.jwks_fetches() == 1, counting.requests
+
+
+def test_expired_or_foreign_audience_tokens_fetch_nothing(whoami, counting):
+    junk_key, _ = generate_rsa_keypair()
+    for token in (counting.token(kid="x", signed_with=junk_key, exp=int(time.time()) - 3600),
+                  counting.token(kid="y", signed_with=junk_key, aud="another-client")):
+        assert whoami(HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    assert counting.requests == []
+
+
+def test_a_stalling_provider_holds_a_request_no_longer_than_the_timeout(whoami, counting, settings):
+    """The provider trickles its key set a byte at a time (each read within the socket timeout):
+    the request is answered (401) while the provider is still sending."""
+    settings.PODS_OIDC_HTTP_TIMEOUT = 0.5
+    counting.stall = threading.Event()
+    response = whoami(HTTP_AUTHORIZATION=f"Bearer {counting.token()}")
+    still_sending = not counting.finished.is_set()
+    counting.stall.set()
+    assert response.status_code == 401
+    assert "could not be reached" in response.json()["message"]
+    assert still_sending, "the request waited for the whole answer"

@@ -125,14 +125,63 @@ def test_inactive_key_no_longer_verifies(whoami, tenant, token_for):
     assert_401(whoami(HTTP_X_TAPIS_TOKEN=token), "no active key")
 
 
+def _service_token(tenant):
+    claims = tapis_claims(tenant_id=tenant.tenant_id, username="pods", ttl=60, account_type="service")
+    return sign_rs256(claims, tenant.keys.first().private_key_pem())
+
+
 def test_service_token_acts_on_behalf_of_user(whoami, tenant, other_tenant):
-    claims = tapis_claims(tenant_id="dev", username="pods", ttl=60, account_type="service")
-    token = sign_rs256(claims, tenant.keys.first().private_key_pem())
-    response = whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER="carol", HTTP_X_TAPIS_TENANT="other")
+    tenant.may_issue_service_tokens, tenant.service_token_tenants = True, ["other"]
+    tenant.save()
+    response = whoami(HTTP_X_TAPIS_TOKEN=_service_token(tenant), HTTP_X_TAPIS_USER="carol",
+                      HTTP_X_TAPIS_TENANT="other")
     assert response.status_code == 200
     assert response.json()["result"]["username"] == "carol"
     assert response.json()["result"]["tenant"] == "other"
     assert response.json()["result"]["auth_method"] == "tapis-service"
+
+
+def test_service_token_of_a_tenant_not_marked_as_issuer_is_refused(whoami, tenant, other_tenant):
+    """Security finding 2: any tenant's key could sign a service token acting as anyone anywhere."""
+    token = _service_token(other_tenant)
+    for user, target in (("boss", "dev"), ("carol", "other")):
+        response = whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER=user, HTTP_X_TAPIS_TENANT=target)
+        assert response.status_code == 403, response.content
+        assert "may not issue service tokens" in response.json()["message"]
+    # Nor with admin mode (boss is dev's tenant admin).
+    response = whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER="boss", HTTP_X_TAPIS_TENANT="dev",
+                      HTTP_X_PODS_ADMIN="true")
+    assert response.status_code == 403
+
+
+def test_service_token_acts_only_for_the_tenants_its_issuer_may(whoami, tenant, other_tenant, make_tenant):
+    make_tenant("third", site_id="elsewhere")
+    other_tenant.may_issue_service_tokens = True
+    other_tenant.save()
+    token = _service_token(other_tenant)
+    ok = whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER="carol", HTTP_X_TAPIS_TENANT="other")
+    assert ok.status_code == 200  # its own users
+    refused = whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER="boss", HTTP_X_TAPIS_TENANT="dev")
+    assert refused.status_code == 403 and "may not act for tenant 'dev'" in refused.json()["message"]
+    other_tenant.service_token_tenants = ["*"]  # every tenant of its site (local), not of others
+    other_tenant.save()
+    assert whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER="boss", HTTP_X_TAPIS_TENANT="dev").status_code == 200
+    assert whoami(HTTP_X_TAPIS_TOKEN=token, HTTP_X_TAPIS_USER="x", HTTP_X_TAPIS_TENANT="third").status_code == 403
+
+
+@pytest.mark.parametrize("user", ["*", "", " ", "a b", "alice\x00", "-x", "a" * 151, "bob;rm"])
+def test_service_token_user_must_be_a_valid_username(whoami, tenant, user):
+    tenant.may_issue_service_tokens = True
+    tenant.save()
+    response = whoami(HTTP_X_TAPIS_TOKEN=_service_token(tenant), HTTP_X_TAPIS_USER=user, HTTP_X_TAPIS_TENANT="dev")
+    assert response.status_code == 401, (user, response.content)
+    assert "X-Tapis-User" in response.json()["message"]
+
+
+def test_user_token_naming_the_wildcard_user_is_401(whoami, tenant):
+    claims = tapis_claims(tenant_id="dev", username="*", ttl=60)
+    assert_401(whoami(HTTP_X_TAPIS_TOKEN=sign_rs256(claims, tenant.keys.first().private_key_pem())),
+               "not a valid username")
 
 
 def test_service_token_without_obo_headers_is_401(whoami, tenant):

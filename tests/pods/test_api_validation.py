@@ -228,6 +228,47 @@ def test_pod_quota_is_403_naming_it(tenant, alice):
     assert response.json()["metadata"]["quota"] == "max_pods"
 
 
+def test_tenants_have_pod_quotas_by_default(tenant, alice, bob, settings):
+    """Security finding 10: without a quota of its own a tenant could create pods without end."""
+    settings.PODS_TENANT_MAX_PODS, settings.PODS_USER_MAX_PODS = 3, 2
+    assert create(alice, pod_id="one").status_code == 200
+    assert create(alice, pod_id="two").status_code == 200
+    response = create(alice, pod_id="three")
+    assert response.status_code == 403 and response.json()["metadata"]["quota"] == "max_pods_per_user"
+    assert create(bob, pod_id="three").status_code == 200
+    response = create(bob, pod_id="four")
+    assert response.status_code == 403 and response.json()["metadata"]["quota"] == "max_pods"
+    assert Pod.objects.count() == 3
+    tenant.max_pods, tenant.max_pods_per_user = 10, 5  # the tenant's own values replace the defaults
+    tenant.save()
+    assert create(alice, pod_id="five").status_code == 200
+
+
+def test_per_user_quota_counts_pods_the_user_created(tenant, alice, bob, settings):
+    settings.PODS_USER_MAX_PODS = 1
+    assert create(alice, pod_id="one").status_code == 200
+    alice.post("/v3/pods/one/permissions", {"user": "bob", "level": "ADMIN"}, format="json")
+    assert create(bob, pod_id="two").status_code == 200  # being granted a pod is not creating one
+
+
+@pytest.mark.parametrize("field,value", [
+    ("command", ["x"] * 257),
+    ("arguments", ["x" * 32769]),
+    ("environment_variables", {f"V{i}": "x" for i in range(257)}),
+    ("environment_variables", {"V": "x" * 32769}),
+    ("volume_mounts", {f"/f{i}": {"type": "ephemeral", "config_content": "x"} for i in range(33)}),
+    ("networking", {"default": {"ip_allow_list": [f"10.0.0.{i}" for i in range(65)]}}),
+    ("networking", {"default": {"tapis_auth_allowed_users": ["u"] * 65}}),
+    ("networking", {"default": {"cors_allow_origins": ["https://a.org"] * 65}}),
+    ("networking", {"default": {"tapis_auth_response_headers": {f"X-{i}": "v" for i in range(33)}}}),
+])
+def test_every_list_and_dict_field_is_bounded(tenant, alice, field, value):
+    response = create(alice, **{field: value})
+    assert response.status_code == 400, response.content
+    assert field in response.json()["message"]
+    assert not Pod.objects.exists()
+
+
 def test_cpu_and_memory_quotas_count_every_pods_limits(tenant, alice):
     tenant.max_cpu_millicores = 3000
     tenant.max_memory_mb = 100000

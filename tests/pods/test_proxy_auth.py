@@ -66,3 +66,58 @@ def test_anonymous_is_401_and_a_cookie_token_works(pod, api, token_for):
 def test_invalid_cookie_token_is_401(pod, api):
     api.cookies["X-Tapis-Token"] = "garbage"
     assert auth(api).status_code == 401
+
+
+# --- Bound to the pod's tenant (security finding 1) ----------------------------------------------
+
+def _forward_auth_address(pod_k8_name: str, middleware: str = "auth") -> str:
+    """The forwardAuth address /traefik-config writes for the pod's default entry, as a path."""
+    from urllib.parse import urlsplit
+
+    from pods.choices import PodStatus
+    from pods.models import Pod
+    from workers.traefik import current_config
+
+    Pod.objects.update(status=PodStatus.AVAILABLE)
+    address = current_config()["http"]["middlewares"][f"{pod_k8_name}-{middleware}"]["forwardAuth"]["address"]
+    parts = urlsplit(address)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def test_a_user_of_another_tenant_with_a_same_id_pod_cannot_pass(client_for, other_tenant):
+    """Tenant B's user owns a pod with the same id admitting "*": tenant A's proxy still refuses him."""
+    alice = client_for("alice")
+    assert alice.post("/v3/pods", {"pod_id": "guarded", "image": "kubesim/web:1", "networking": {
+        "default": {"protocol": "http", "port": 5000, "tapis_auth": True}}}, format="json").status_code == 200
+    mallory = client_for("mallory", in_tenant=other_tenant)
+    assert mallory.post("/v3/pods", {"pod_id": "guarded", "image": "kubesim/web:1", "status_requested": "OFF",
+                                     "networking": {"default": {"protocol": "http", "port": 5000, "tapis_auth": True,
+                                                                "tapis_auth_allowed_users": ["*"]}}},
+                        format="json").status_code == 200
+    from pods.models import Pod
+
+    address = _forward_auth_address(Pod.objects.get(tenant__tenant_id="dev").k8_name)
+    traefik = {"HTTP_X_FORWARDED_HOST": "guarded.pods.localhost"}
+    response = mallory.get(address, **traefik)
+    assert response.status_code == 403, response.content
+    assert "another tenant" in response.json()["message"]
+    assert alice.get(address, **traefik).status_code == 200
+    # Without the tenant in the address, the forwarded host still names tenant A's pod.
+    assert mallory.get("/v3/pods/guarded/auth", **traefik).status_code == 403
+    # And mallory's own pod (other.example.org) still works for mallory.
+    assert mallory.get("/v3/pods/guarded/auth?tenant=other",
+                       HTTP_X_FORWARDED_HOST="guarded.pods.other.example.org").status_code == 200
+
+
+def test_forwarded_host_must_be_the_entrys_url(pod, client_for):
+    alice = client_for("alice")
+    assert alice.get("/v3/pods/guarded/auth?tenant=dev",
+                     HTTP_X_FORWARDED_HOST="guarded.pods.localhost:443").status_code == 200
+    for host in ("guarded-open.pods.localhost", "evil.example.org", "guarded.pods.localhost, evil.example.org"):
+        response = alice.get("/v3/pods/guarded/auth?tenant=dev", HTTP_X_FORWARDED_HOST=host)
+        assert response.status_code == 403, host
+        assert "forwarded host" in response.json()["message"]
+
+
+def test_unknown_tenant_in_the_address_is_404(pod, client_for):
+    assert client_for("alice").get("/v3/pods/guarded/auth?tenant=nosuch").status_code == 404

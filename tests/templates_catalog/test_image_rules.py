@@ -16,12 +16,14 @@ CASES = [
     ("site deny wins over a tenant's own grant", [(None, ["-dev"]), ("dev", ["dev"])], "dev", False),
     ("tenant's own entry", [("dev", ["dev"])], "dev", True),
     ("tenant opts out of a site image", [(None, ["**"]), ("dev", ["-dev"])], "dev", False),
-    ("another tenant's entry offering it to everyone", [("other", ["**"])], "dev", True),
-    ("another tenant's * reaches its own site", [("other", ["*"])], "dev", True),
-    ("another tenant's * does not reach another site", [("other", ["*"])], "far", False),
-    ("another tenant's deny only narrows its own entry", [(None, ["**"]), ("other", ["-dev"])], "dev", True),
-    ("another tenant's entry with a deny for us", [("other", ["**", "-dev"])], "dev", False),
+    # A tenant's entry speaks for that tenant only (entries written before the rule included).
+    ("another tenant's (legacy) entry offering it to everyone", [("other", ["**"])], "dev", False),
+    ("another tenant's (legacy) entry naming us", [("other", ["other", "dev"])], "dev", False),
+    ("another tenant's (legacy) * does not reach its site", [("other", ["*"])], "dev", False),
+    ("another tenant's (legacy) deny does not touch us", [(None, ["**"]), ("other", ["-dev"])], "dev", True),
     ("another tenant's private entry", [("other", ["other"])], "dev", False),
+    ("a tenant's legacy ** admits itself", [("dev", ["**"])], "dev", True),
+    ("a tenant's entry naming only another admits nobody", [("dev", ["other"])], "dev", False),
     ("empty tenants list admits nobody", [(None, [])], "dev", False),
 ]
 
@@ -53,7 +55,7 @@ VISIBILITY = [
     ("site * entry", (None, ["*"]), True),
     ("site entry denying us", (None, ["-dev"]), True),
     ("site entry for another tenant only", (None, ["other"]), False),
-    ("another tenant's entry naming us", ("other", ["other", "dev"]), True),
+    ("another tenant's (legacy) entry naming us", ("other", ["other", "dev"]), False),
     ("another tenant's private entry", ("other", ["other"]), False),
     ("another site's * entry", ("far", ["*"]), False),
 ]
@@ -64,3 +66,15 @@ def test_entries_a_tenant_sees(tenants, case, entry, visible):
     owner, listed = entry
     Image.objects.create(tenant=tenants[owner] if owner else None, image="lab/tool", tenants=listed)
     assert Image.objects.visible_to(tenants["dev"]).exists() is visible
+
+
+def test_a_tenants_entry_may_name_only_that_tenant(tenants):
+    """The admin site validates entries too: a tenant's entry names that tenant, site entries anyone."""
+    from django.core.exceptions import ValidationError
+
+    for listed in (["other"], ["**"], ["*"], ["dev", "-other"]):
+        with pytest.raises(ValidationError):
+            Image(tenant=tenants["dev"], image="lab/tool", tenants=listed).full_clean()
+    Image(tenant=tenants["dev"], image="lab/tool", tenants=["dev"]).full_clean()
+    Image(tenant=tenants["dev"], image="lab/tool", tenants=["-dev"]).full_clean()
+    Image(tenant=None, image="lab/tool", tenants=["**", "-far", "other"]).full_clean()

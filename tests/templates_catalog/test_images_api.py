@@ -76,23 +76,43 @@ def test_bad_image_input_is_400(boss, fields, field, words):
     assert not Image.objects.exists()
 
 
-def test_tenants_grammar_is_accepted(boss, other_tenant):
-    response = add(boss, image="lab/tool", tenants=["**", "*", "other", "-other", "dev"])
-    assert response.json()["result"]["tenants"] == ["**", "*", "other", "-other", "dev"]
+def test_a_tenant_admin_names_their_own_tenant(boss):
+    assert add(boss, image="lab/tool", tenants=["dev"]).json()["result"]["tenants"] == ["dev"]
+    assert add(boss, image="lab/other", tenants=["-dev"]).json()["result"]["tenants"] == ["-dev"]
 
 
-def test_offering_an_image_to_another_tenant_lets_it_run_it(boss, client_for, other_tenant):
-    add(boss, image="lab/tool", tenants=["dev", "other"])
-    olga = client_for("olga", in_tenant=other_tenant)
-    response = olga.get("/v3/pods/images/lab/tool")
-    assert response.status_code == 200
-    assert response.json()["metadata"]["allowed_for_your_tenant"] is True
+@pytest.mark.parametrize("tenants", [["other"], ["dev", "other"], ["-other"], ["*"], ["**"], ["**", "-dev"]])
+def test_a_tenant_admin_cannot_write_entries_for_other_tenants_or_the_site(boss, other_tenant, tenants):
+    """Security finding 5: an admin of one tenant set another tenant's image policy, with an entry
+    the other tenant's admins could then not delete."""
+    for response in (add(boss, image="lab/tool", tenants=tenants),
+                     boss.post("/v3/pods/images/bulk", [{"image": "lab/ok"}, {"image": "lab/tool", "tenants": tenants}],
+                               format="json")):
+        assert response.status_code == 403, response.content
+        assert "own tenant only" in response.json()["message"]
+    assert not Image.objects.exists(), "nothing half-written"
+    add(boss, image="lab/tool")
+    response = boss.put("/v3/pods/images/lab/tool", {"tenants": tenants}, format="json")
+    assert response.status_code == 403
+    assert Image.objects.get().tenants == ["dev"]
+
+
+def test_another_tenants_entry_never_sets_our_policy(tenant, client_for, other_tenant):
+    """Even an entry written before the rule (naming us) neither admits, denies nor shows for us."""
+    olga_boss = client_for("olga", in_tenant=other_tenant)
+    Image.objects.create(tenant=other_tenant, image="lab/tool", tenants=["other", "dev"], added_by="olga")
+    Image.objects.create(tenant=other_tenant, image="lab/blocked", tenants=["-dev"], added_by="olga")
+    alice = client_for("alice")
+    assert alice.get("/v3/pods/images/lab/tool").status_code == 404
+    created = alice.post("/v3/pods", {"pod_id": "tool", "image": "lab/tool:1"}, format="json")
+    assert created.status_code == 400 and "allow-list" in created.json()["message"]
+    assert olga_boss.get("/v3/pods/images/lab/tool").status_code == 200
 
 
 # --- add_images (bulk) -------------------------------------------------------------------------
 
 def test_bulk_add(boss):
-    response = boss.post("/v3/pods/images/bulk", [{"image": "a/one"}, {"image": "a/two", "tenants": ["**"]}],
+    response = boss.post("/v3/pods/images/bulk", [{"image": "a/one"}, {"image": "a/two", "tenants": ["-dev"]}],
                          format="json")
     assert response.status_code == 200
     assert response.json()["message"] == "Images added successfully."
@@ -174,10 +194,10 @@ def test_get_image_reports_whether_the_tenant_may_run_it(entries, client_for, te
 # --- update_image / delete_image ---------------------------------------------------------------
 
 def test_update_own_entry(entries, boss):
-    response = boss.put("/v3/pods/images/jupyter/base-notebook", {"tenants": ["**"], "description": "all"},
+    response = boss.put("/v3/pods/images/jupyter/base-notebook", {"tenants": ["-dev"], "description": "all"},
                         format="json")
     assert response.status_code == 200
-    assert response.json()["result"]["tenants"] == ["**"]
+    assert response.json()["result"]["tenants"] == ["-dev"]
     assert response.json()["metadata"]["changed_fields"] == ["tenants", "description"]
     noop = boss.put("/v3/pods/images/jupyter/base-notebook", {"description": "all"}, format="json")
     assert "no changes" in noop.json()["message"]
@@ -211,12 +231,13 @@ def test_delete_own_entry_returns_its_name(entries, boss):
 
 
 def test_get_image_and_create_pod_agree_when_only_the_site_setting_admits(boss, client_for, settings,
-                                                                          make_tenant):
+                                                                          make_tenant, tenant):
     """One policy: an entry that neither admits nor denies the tenant leaves the decision to
     PODS_IMAGE_ALLOWLIST for both the pod and get_image's allowed_for_your_tenant."""
     settings.PODS_IMAGE_ALLOWLIST = ["lab/*"]
     make_tenant("acme")
-    assert add(boss, image="lab/tool", tenants=["acme"]).status_code == 200  # names another tenant only
+    # An entry written before tenant entries were limited to their tenant: it names another only.
+    Image.objects.create(tenant=tenant, image="lab/tool", tenants=["acme"], added_by="boss")
     got = boss.get("/v3/pods/images/lab/tool").json()
     created = client_for("alice").post("/v3/pods", {"pod_id": "tool", "image": "lab/tool:1"}, format="json")
     assert created.status_code == 200, created.json()

@@ -141,6 +141,45 @@ def test_an_image_from_a_shared_template_is_vouched_for_by_its_publisher(
     assert created(create(alice, pod_id="viatemplate", template="special"))["image"] == "lab/special:2"
 
 
+def test_a_tenants_deny_wins_over_a_template_shared_site_wide(alice, tenant, other_tenant, make_template, publish):
+    """Security finding 5: a template another tenant shared with ``**`` let our users run an image
+    our own deny entry forbids."""
+    Image.objects.create(tenant=other_tenant, image="lab/special", tenants=["other"], added_by="olga")
+    template = make_template("special", owner="olga", in_tenant=other_tenant)
+    publish(template, {"image": "lab/special:2"}, as_user="olga")
+    TemplatePermission.objects.create(template=template, username="**", level=L.READ)
+    Image.objects.create(tenant=tenant, image="lab/special", tenants=["-dev"], added_by="boss")
+    assert_400_naming(create(alice, pod_id="viatemplate", template="special"), "image", "denied for tenant 'dev'")
+    assert not Pod.objects.filter(pod_id="viatemplate").exists()
+    # Moving an existing pod onto the template is refused the same way.
+    created(create(alice, pod_id="graph", template="neo4j"))
+    assert_400_naming(alice.put("/v3/pods/graph", {"template": "special"}, format="json"), "image", "denied")
+    assert Pod.objects.get(pod_id="graph").image == "neo4j:5-community"
+
+
+def test_a_user_who_attaches_a_template_gets_only_the_credentials_a_user_may_read(alice, client_for):
+    """Security finding 6: the template's values count as written by whoever attached it."""
+    created(create(alice, pod_id="plain", image="kubesim/happy"))
+    alice.post("/v3/pods/plain/permissions", {"user": "bob", "level": "USER"}, format="json")
+    response = client_for("bob").put("/v3/pods/plain", {"template": "neo4j"}, format="json")
+    assert response.status_code == 200, response.json()
+    withheld = response.json()["metadata"]["placeholders_withheld"]
+    assert "environment_variables.PODS_ADMIN_PASSWORD: admin_password" in withheld
+    assert not any("user_password" in item for item in withheld)
+    # The owner creating a pod from the same template gets everything resolved.
+    created(create(alice, pod_id="mine", template="neo4j"))
+    derived = alice.get("/v3/pods/mine/derived?resolve_secrets=true").json()
+    assert derived["metadata"]["placeholders_withheld"] == []
+    # And an ADMIN who sets the template again vouches for it.
+    alice.put("/v3/pods/plain", {"template": "neo4j"}, format="json")
+    assert alice.get("/v3/pods/plain/derived?resolve_secrets=true").json()["metadata"]["placeholders_withheld"] == []
+
+
+def test_a_catalog_image_the_tenant_denies_is_refused_at_create(alice, tenant):
+    Image.objects.create(tenant=tenant, image="neo4j", tenants=["-dev"], added_by="boss")
+    assert_400_naming(create(alice, template="neo4j"), "image", "denied")
+
+
 def test_a_denied_image_cannot_be_set_by_the_user_even_on_a_template_pod(alice, tenant):
     Image.objects.create(tenant=tenant, image="neo4j", tenants=["-dev"], added_by="boss")
     assert_400_naming(create(alice, template="neo4j", image="neo4j:4.4"), "image", "allow-list")
@@ -196,9 +235,12 @@ def test_the_worker_gets_the_derived_pod_with_credentials_resolved(docpod):
     spec = pod_spec_for(Pod.objects.select_related("tenant").get(pk=docpod.pk))
     assert spec.image == "neo4j:5-community"
     assert spec.ports == {"browser": 7474, "bolt": 7687}
-    assert spec.env["PODS_USER_PASSWORD"] == docpod.credentials.user_password
+    assert spec.secret_env["PODS_USER_PASSWORD"] == docpod.credentials.user_password
+    assert spec.secret_env["NEO4J_AUTH"] == f"neo4j/{docpod.credentials.admin_password}"
+    assert "PODS_USER_PASSWORD" not in spec.env and spec.env["NEO4J_server_memory_pagecache_size"] == "512m"
     assert spec.mem_limit_mi == 3072 and spec.cpu_request_m == 500
     assert spec.command[:2] == ["/bin/bash", "-c"]
+    assert set(spec.capabilities_add) == {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}
 
 
 def test_the_proxy_routes_the_templates_ports(docpod):

@@ -44,6 +44,21 @@ def run_worker(sim, pod_id):
     collect_logs()
 
 
+def env_of(core, container) -> dict:
+    """The container's environment as the kubelet builds it: values from Secrets included."""
+    import base64
+
+    env = {}
+    for entry in container.env:
+        if entry.value_from is None:
+            env[entry.name] = entry.value
+        else:
+            ref = entry.value_from.secret_key_ref
+            data = core.read_namespaced_secret(ref.name, "default").data
+            env[entry.name] = base64.b64decode(data[ref.key]).decode()
+    return env
+
+
 def test_quickstart_neo4j(users, sim, core):
     from tapipy.errors import ForbiddenError
 
@@ -67,7 +82,7 @@ def test_quickstart_neo4j(users, sim, core):
     # The Pod that reached the sim carries the resolved credentials.
     kpod = core.read_namespaced_pod("pods-local-dev-docpod", "default")
     container = kpod.spec.containers[0]
-    env = {e.name: e.value for e in container.env}
+    env = env_of(core, container)
     assert container.image == "neo4j:5-community"
     assert sorted(p.container_port for p in container.ports) == [7474, 7687]
     assert env["PODS_USER_USERNAME"] == "docpod" and env["PODS_USER_PASSWORD"] == creds.user_password

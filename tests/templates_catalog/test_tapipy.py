@@ -106,14 +106,16 @@ def test_image_operations_through_tapipy(live, tapis_for):
     fetched = boss.pods.get_image(image_id="jupyter/datascience-notebook")
     assert fetched.image == "jupyter/datascience-notebook" and fetched.added_by == "boss"
 
-    updated = raw(live, "put", "/pods/images/lab/one", "boss", json={"tenants": ["**"]})
-    assert updated.status_code == 200 and updated.json()["result"]["tenants"] == ["**"]
+    updated = raw(live, "put", "/pods/images/lab/one", "boss", json={"tenants": ["-dev"]})
+    assert updated.status_code == 200 and updated.json()["result"]["tenants"] == ["-dev"]
 
+    with pytest.raises(ForbiddenError):  # a tenant admin's entries name their own tenant only
+        boss.pods.add_image(image="lab/shared", tenants=["**"])
     _, _, other = live
     olga = tapis_for("olga", in_tenant=other)
-    assert olga.pods.get_image(image_id="lab/one").image == "lab/one"
-    with pytest.raises(NotFoundError):
-        olga.pods.get_image(image_id="jupyter/datascience-notebook")
+    for image_id in ("lab/one", "jupyter/datascience-notebook"):  # another tenant's entries
+        with pytest.raises(NotFoundError):
+            olga.pods.get_image(image_id=image_id)
 
     with pytest.raises(ForbiddenError):
         tapis_for("alice").pods.add_image(image="lab/two")

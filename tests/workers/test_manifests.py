@@ -77,18 +77,55 @@ def test_duplicate_ports_are_exposed_once_in_the_container():
     assert len(manifest["spec"]["containers"][0]["ports"]) == 1
 
 
-def test_ephemeral_files_become_configmap_volumes():
-    from workers.kube.manifests import file_configmap_name, file_configmaps
+def test_ephemeral_files_become_secret_volumes_owned_by_the_pod():
+    import base64
+
+    from workers.kube.manifests import file_secret_name, pod_secrets
 
     s = spec(files={"/etc/app/conf.yaml": ("a: 1\n", "0640")})
     manifest = pod_manifest(s)
     validate(manifest)
-    assert manifest["spec"]["volumes"][0]["configMap"] == {"name": file_configmap_name(s, "/etc/app/conf.yaml"),
-                                                           "defaultMode": 0o640}
-    [cm] = file_configmaps(s, owner_uid="0b9d2f6e-aaaa-4bbb-8ccc-000000000000")
-    validate(cm)
-    assert cm["data"] == {"conf.yaml": "a: 1\n"}
-    assert len(cm["metadata"]["name"]) <= 63
+    assert manifest["spec"]["volumes"][0]["secret"] == {"secretName": file_secret_name(s, "/etc/app/conf.yaml"),
+                                                        "defaultMode": 0o640}
+    [secret] = pod_secrets(s, owner_uid="0b9d2f6e-aaaa-4bbb-8ccc-000000000000")
+    validate(secret)
+    assert secret["kind"] == "Secret" and secret["type"] == "Opaque"
+    assert base64.b64decode(secret["data"]["conf.yaml"]).decode() == "a: 1\n"
+    assert secret["metadata"]["ownerReferences"][0]["uid"] == "0b9d2f6e-aaaa-4bbb-8ccc-000000000000"
+    assert len(secret["metadata"]["name"]) <= 63
+
+
+def test_credential_values_come_from_a_secret_never_plain():
+    from workers.kube.manifests import env_secret_name, pod_secrets
+
+    s = spec(env={"PLAIN": "x"}, secret_env={"PASSWORD": "hunter2", "PODS_CREDENTIAL_USER_PASSWORD": "hunter2"},
+             args=["--password=$(PODS_CREDENTIAL_USER_PASSWORD)"])
+    manifest = pod_manifest(s)
+    validate(manifest)
+    assert "hunter2" not in str(manifest)
+    env = {e["name"]: e for e in manifest["spec"]["containers"][0]["env"]}
+    assert env["PLAIN"] == {"name": "PLAIN", "value": "x"}
+    assert env["PASSWORD"]["valueFrom"] == {"secretKeyRef": {"name": env_secret_name(s), "key": "PASSWORD"}}
+    [secret] = pod_secrets(s, owner_uid="u")
+    assert secret["metadata"]["name"] == env_secret_name(s) and set(secret["data"]) == set(s.secret_env)
+
+
+def test_every_container_drops_every_capability_and_escalation():
+    manifest = pod_manifest(spec())
+    validate(manifest)
+    assert manifest["spec"]["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert manifest["spec"]["containers"][0]["securityContext"] == {
+        "allowPrivilegeEscalation": False, "privileged": False, "capabilities": {"drop": ["ALL"]}}
+
+
+def test_a_template_adds_back_capabilities_and_runs_as_non_root():
+    manifest = pod_manifest(spec(capabilities_add=("SETUID", "CHOWN"), run_as_non_root=True, run_as_user=1000,
+                                 run_as_group=100))
+    validate(manifest)
+    assert manifest["spec"]["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}, "runAsNonRoot": True,
+                                                   "runAsUser": 1000, "runAsGroup": 100}
+    assert manifest["spec"]["containers"][0]["securityContext"]["capabilities"] == {
+        "drop": ["ALL"], "add": ["CHOWN", "SETUID"]}
 
 
 def test_server_override_replaces_the_kubeconfig_server(tmp_path, settings):
@@ -103,3 +140,20 @@ def test_server_override_replaces_the_kubeconfig_server(tmp_path, settings):
         assert kube_client.api_client().configuration.host == "https://k3s:6443"
     finally:
         kube_client.reset_client()
+
+
+def test_network_policies_are_valid():
+    from workers.kube.manifests import default_deny_policy, network_policy
+
+    proxy = {"podSelector": {"matchLabels": {"app": "proxy"}},
+             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}}
+    s = spec(ports={"default": 5000, "internal": 6000}, local_only=frozenset({"internal"}), proxy_peer=proxy)
+    policy = network_policy(s, owner_uid="0b9d2f6e-aaaa-4bbb-8ccc-000000000000")
+    validate(policy)
+    assert policy["spec"]["ingress"] == [
+        {"from": [proxy], "ports": [{"protocol": "TCP", "port": 5000}]},
+        {"from": [{"podSelector": {"matchLabels": {LABEL_MANAGED_BY: "pods-service", "pods-service/tenant": "dev"}}}],
+         "ports": [{"protocol": "TCP", "port": 6000}]}]
+    validate(default_deny_policy("default"))
+    closed = network_policy(spec(ports={}), owner_uid="u")
+    assert closed["spec"]["ingress"] == [] and closed["spec"]["policyTypes"] == ["Ingress"]

@@ -49,11 +49,17 @@ def test_spawn_creates_pod_and_service_then_sweep_marks_available(sim, make_pod,
     assert report.kube_requests == len(sim.journal()) == 3
 
 
-def test_credentials_reach_the_cluster_resolved(sim, make_pod, core):
+def test_credentials_reach_the_cluster_resolved_through_a_secret(sim, make_pod, core):
+    import base64
+
     pod = make_pod(environment_variables={"PASSWORD": "<<TAPIS_user_password>>", "PLAIN": "x"})
     reconcile_pod(pod.pk)
-    env = {e.name: e.value for e in core.read_namespaced_pod(pod.k8_name, "default").spec.containers[0].env}
-    assert env["PASSWORD"] == pod.credentials.user_password
+    env = {e.name: e for e in core.read_namespaced_pod(pod.k8_name, "default").spec.containers[0].env}
+    assert env["PLAIN"].value == "x"
+    assert env["PASSWORD"].value is None
+    ref = env["PASSWORD"].value_from.secret_key_ref
+    secret = core.read_namespaced_secret(ref.name, "default")
+    assert base64.b64decode(secret.data[ref.key]).decode() == pod.credentials.user_password
     assert fresh(pod).environment_variables["PASSWORD"] == "<<TAPIS_user_password>>"
 
 
@@ -128,7 +134,7 @@ def test_recreated_pod_with_same_id_never_adopts_predecessor(sim, make_pod, core
 @pytest.mark.parametrize("image,status,fragment", [
     ("kubesim/crashloop", S.ERROR, "exit code"),
     ("kubesim/imagepull-error", S.ERROR, "could not be pulled"),
-    ("registry.example.org/doesnotexist:1", S.ERROR, "could not be pulled"),
+    ("kubesim/doesnotexist:1", S.ERROR, "could not be pulled"),
     ("kubesim/oom", S.ERROR, "out of memory"),
     ("kubesim/completes", S.COMPLETE, "finished"),
     ("kubesim/fails", S.ERROR, "exit code 1"),
@@ -297,18 +303,22 @@ def test_sweep_counts_log_tails_and_orphan_deletes_even_refused_ones(sim, make_p
     assert report.kube_requests == len(sent) == 6
 
 
-def test_ephemeral_file_mount_is_served_from_a_configmap_owned_by_the_pod(sim, make_pod, core):
+def test_ephemeral_file_mount_is_served_from_a_secret_owned_by_the_pod(sim, make_pod, core):
+    import base64
+
     pod = make_pod(volume_mounts={"/etc/app/settings.toml": {
         "type": "ephemeral", "config_content": "password = '<<TAPIS_user_password>>'\n", "config_permissions": "0600"}})
     reconcile_pod(pod.pk)
     kpod = core.read_namespaced_pod(pod.k8_name, "default")
     mount = kpod.spec.containers[0].volume_mounts[0]
     assert mount.mount_path == "/etc/app/settings.toml" and mount.sub_path == "settings.toml" and mount.read_only
-    cm_name = kpod.spec.volumes[0].config_map.name
-    assert kpod.spec.volumes[0].config_map.default_mode == 0o600
-    cm = core.read_namespaced_config_map(cm_name, "default")
-    assert cm.data["settings.toml"] == f"password = '{pod.credentials.user_password}'\n"
-    assert cm.metadata.owner_references[0].uid == kpod.metadata.uid
+    assert kpod.spec.volumes[0].config_map is None
+    secret_name = kpod.spec.volumes[0].secret.secret_name
+    assert kpod.spec.volumes[0].secret.default_mode == 0o600
+    secret = core.read_namespaced_secret(secret_name, "default")
+    assert base64.b64decode(secret.data["settings.toml"]).decode() == f"password = '{pod.credentials.user_password}'\n"
+    assert secret.metadata.owner_references[0].uid == kpod.metadata.uid
+    assert not core.list_namespaced_config_map("default").items
     sim.advance(30)
     sweep()
     assert fresh(pod).status == S.AVAILABLE
@@ -334,7 +344,7 @@ def test_deleting_a_pod_removes_its_objects_at_once_but_never_a_successors(sim, 
     old = run_to_available(sim, make_pod())
     name, old_uid = old.k8_name, str(old.uid)
     pod_delete(pod=old, actor="alice")
-    assert remove_objects(name, old_uid) == 2
+    assert remove_objects(name, old_uid) == 3  # Pod, Service, NetworkPolicy
     sim.advance(60)
     assert names("pods") == [] and names("services") == []
     assert remove_objects(name, old_uid) == 0, "idempotent"

@@ -30,7 +30,7 @@ def test_only_available_pods_are_routed_per_protocol(make_pod, client, settings)
     assert http["services"][name]["loadBalancer"]["servers"] == [{"url": f"http://{name}.default.svc:5000"}]
     assert http["middlewares"][f"{name}-ipallowlist"] == {"ipAllowList": {"sourceRange": ["10.0.0.0/8"]}}
     assert http["middlewares"][f"{name}-admin-auth"]["forwardAuth"] == {
-        "address": "https://api.example.org/v3/pods/mypod-admin/auth", "authResponseHeaders": ["X-User"]}
+        "address": "https://api.example.org/v3/pods/mypod-admin/auth?tenant=dev", "authResponseHeaders": ["X-User"]}
     assert tcp["routers"][f"{name}-db"]["tls"] == {"passthrough": True}
     assert tcp["routers"][f"{name}-bolt"]["rule"] == "HostSNI(`mypod-bolt.pods.localhost`)"
     assert "passthrough" not in tcp["routers"][f"{name}-bolt"]["tls"]
@@ -63,3 +63,22 @@ def test_cors_applies_only_once_someone_holds_approvedadmin(make_pod, client, dj
         from workers.traefik import current_config
 
         current_config()
+
+
+@pytest.mark.parametrize("path", ["/traefik-config", "/pods/traefik-config", "/v3/pods/traefik-config"])
+def test_a_token_protects_the_proxy_configuration(make_pod, client, settings, path):
+    """Security finding 10: /traefik-config lists every tenant's running pods to anyone."""
+    settings.PODS_TRAEFIK_CONFIG_TOKEN = "s3cret-token"
+    pod = make_pod(networking={"default": {"protocol": "http", "port": 5000}})
+    Pod.objects.filter(pk=pod.pk).update(status=PodStatus.AVAILABLE)
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_X_PODS_TRAEFIK_CONFIG_TOKEN": "s3cret"},
+                    {"HTTP_AUTHORIZATION": "Basic czNjcmV0LXRva2Vu"}):
+        response = client.get(path, **headers)
+        assert response.status_code == 403 and response["Content-Type"] == "application/json"
+        assert pod.k8_name not in response.content.decode()
+        assert "PODS_TRAEFIK_CONFIG_TOKEN" in response.json()["message"]
+    for headers in ({"HTTP_AUTHORIZATION": "Bearer s3cret-token"},
+                    {"HTTP_X_PODS_TRAEFIK_CONFIG_TOKEN": "s3cret-token"}):
+        response = client.get(path, **headers)
+        assert response.status_code == 200
+        assert pod.k8_name in response.json()["http"]["routers"]

@@ -19,19 +19,28 @@ def _json(response) -> dict:
         response.release_conn()
 
 
+def _verb(verb: str, kind: str):
+    """The client method that does ``verb`` (create, read, delete) to ``kind``."""
+    if kind == "networkpolicy":
+        return getattr(kube_client.networking_v1(), f"{verb}_namespaced_network_policy")
+    plural = {"configmap": "config_map"}.get(kind, kind)
+    if kind not in ("pod", "service", "configmap", "secret"):
+        raise ValueError(f"unknown kind {kind!r}")
+    return getattr(kube_client.core_v1(), f"{verb}_namespaced_{plural}")
+
+
 def create(kind: str, manifest: dict) -> dict:
-    """Create a Pod, Service or ConfigMap; raises AlreadyExists when the name is taken."""
-    api = kube_client.core_v1()
-    fn = {"pod": api.create_namespaced_pod, "service": api.create_namespaced_service,
-          "configmap": api.create_namespaced_config_map}[kind]
-    return _json(call(fn, kube_client.namespace(), manifest, _preload_content=False))
+    """Create a Pod, Service, ConfigMap, Secret or NetworkPolicy; raises AlreadyExists when the
+    name is taken.
+
+    The answer of a Secret's create holds its data: callers keep it to themselves (never log it).
+    """
+    return _json(call(_verb("create", kind), kube_client.namespace(), manifest, _preload_content=False))
 
 
 def read(kind: str, name: str) -> dict | None:
     """The object as a dict, or None when it does not exist."""
-    api = kube_client.core_v1()
-    fn = {"pod": api.read_namespaced_pod, "service": api.read_namespaced_service,
-          "configmap": api.read_namespaced_config_map}[kind]
+    fn = _verb("read", kind)
     try:
         return _json(call(fn, name, kube_client.namespace(), _preload_content=False))
     except NotFound:
@@ -44,9 +53,7 @@ def delete(kind: str, name: str, *, grace_seconds: int | None = None, uid: str |
     With ``uid``, the delete applies only to that exact object (a precondition), so a teardown
     never removes a newer object that reused the name.
     """
-    api = kube_client.core_v1()
-    fn = {"pod": api.delete_namespaced_pod, "service": api.delete_namespaced_service,
-          "configmap": api.delete_namespaced_config_map}[kind]
+    fn = _verb("delete", kind)
     body = {"apiVersion": "v1", "kind": "DeleteOptions"}
     if grace_seconds is not None:
         body["gracePeriodSeconds"] = grace_seconds

@@ -44,6 +44,10 @@ def core_v1() -> client.CoreV1Api:
     return client.CoreV1Api(api_client())
 
 
+def networking_v1() -> client.NetworkingV1Api:
+    return client.NetworkingV1Api(api_client())
+
+
 def namespace() -> str:
     return settings.PODS_KUBE_NAMESPACE
 

@@ -1,4 +1,15 @@
-"""Pure functions building the Kubernetes objects of a pod. Plain values in, dicts out."""
+"""Pure functions building the Kubernetes objects of a pod. Plain values in, dicts out.
+
+What reaches the cluster is locked down: no service-account token, no service links, every
+capability dropped (a template may add back what its image needs), no privilege escalation, the
+runtime's default seccomp profile, non-root where the template says the image allows it. Values
+holding resolved credentials and every ephemeral file travel in Secrets owned by the Pod (so the
+cluster deletes them with it), never as plain env values or ConfigMap data. A NetworkPolicy per
+pod, owned by it too, lets in only the proxy (on the routed ports) and the tenant's own pods (on
+``local_only`` ports), over a namespace-wide default deny: ``tapis_auth`` and ``ip_allow_list``
+cannot be bypassed from inside the cluster.
+"""
+import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -41,14 +52,32 @@ class PodSpec:
     node_selector: dict = field(default_factory=dict)
     tolerations: list = field(default_factory=list)
     annotations: dict = field(default_factory=dict)
-    # Ephemeral files: mount path -> (content, octal mode string), each from its own ConfigMap.
+    # Ephemeral files: mount path -> (content, octal mode string), each from its own Secret.
     files: dict = field(default_factory=dict)
+    # Environment variables whose values hold credentials: name -> value, from the pod's Secret.
+    secret_env: dict = field(default_factory=dict)
+    # What the template declares the image needs.
+    capabilities_add: tuple = ()
+    run_as_non_root: bool | None = None
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    # Networking keys whose entry is local_only: reachable from the tenant's own pods, never
+    # routed by the proxy. Every other port is reachable from the proxy alone.
+    local_only: frozenset = frozenset()
+    # The NetworkPolicy peer that selects the proxy's pods (from settings).
+    proxy_peer: dict = field(default_factory=dict)
 
 
-def file_configmap_name(spec: PodSpec, mount_path: str) -> str:
+def file_secret_name(spec: PodSpec, mount_path: str) -> str:
     """Deterministic, per instance and path, at most 63 characters."""
     digest = hashlib.sha256(f"{spec.instance_id}:{mount_path}".encode()).hexdigest()[:8]
     return f"{spec.name[:50].rstrip('-')}-f{digest}"
+
+
+def env_secret_name(spec: PodSpec) -> str:
+    """The Secret holding the instance's credential-bearing environment values."""
+    digest = hashlib.sha256(f"{spec.instance_id}:env".encode()).hexdigest()[:8]
+    return f"{spec.name[:50].rstrip('-')}-e{digest}"
 
 
 def _file_name(mount_path: str) -> str:
@@ -85,24 +114,52 @@ def _container_ports(spec: PodSpec) -> list:
     return ports
 
 
+def _env(spec: PodSpec) -> list:
+    plain = {name: {"name": name, "value": str(value)} for name, value in spec.env.items()}
+    secret = env_secret_name(spec)
+    from_secret = {name: {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": name}}}
+                   for name in spec.secret_env}
+    return [entry for _, entry in sorted({**plain, **from_secret}.items())]
+
+
+def container_security(spec: PodSpec) -> dict:
+    """Nothing beyond what the template declared: every capability dropped, no escalation."""
+    context = {"allowPrivilegeEscalation": False, "privileged": False,
+               "capabilities": {"drop": ["ALL"]}}
+    if spec.capabilities_add:
+        context["capabilities"]["add"] = sorted(spec.capabilities_add)
+    return context
+
+
+def pod_security(spec: PodSpec) -> dict:
+    context = {"seccompProfile": {"type": "RuntimeDefault"}}
+    if spec.run_as_non_root:
+        context["runAsNonRoot"] = True
+    if spec.run_as_user is not None:
+        context["runAsUser"] = int(spec.run_as_user)
+    if spec.run_as_group is not None:
+        context["runAsGroup"] = int(spec.run_as_group)
+    return context
+
+
 def pod_manifest(spec: PodSpec) -> dict:
-    """The Pod: one container, never restarted by the kubelet, no API credentials inside."""
+    """The Pod: one locked-down container, never restarted by the kubelet, no API credentials inside."""
     container = {
         "name": "pod",
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
-        "env": [{"name": k, "value": str(v)} for k, v in sorted(spec.env.items())],
+        "env": _env(spec),
         "ports": _container_ports(spec),
         "resources": _resources(spec),
-        "securityContext": {"allowPrivilegeEscalation": False},
+        "securityContext": container_security(spec),
     }
     volumes = []
     if spec.files:
         container["volumeMounts"] = []
         for index, (path, (_, mode)) in enumerate(sorted(spec.files.items())):
             volume = f"file{index}"
-            volumes.append({"name": volume, "configMap": {"name": file_configmap_name(spec, path),
-                                                          "defaultMode": int(mode, 8)}})
+            volumes.append({"name": volume, "secret": {"secretName": file_secret_name(spec, path),
+                                                       "defaultMode": int(mode, 8)}})
             container["volumeMounts"].append({"name": volume, "mountPath": path, "subPath": _file_name(path),
                                               "readOnly": True})
     if spec.command:
@@ -113,6 +170,7 @@ def pod_manifest(spec: PodSpec) -> dict:
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
+        "securityContext": pod_security(spec),
         "containers": [container],
     }
     if volumes:
@@ -150,15 +208,58 @@ def service_manifest(spec: PodSpec) -> dict | None:
     }
 
 
-def file_configmaps(spec: PodSpec, owner_uid: str) -> list:
-    """One ConfigMap per ephemeral file, owned by the Kubernetes Pod so that deleting the Pod
-    deletes them (the cluster's garbage collector): no extra list in the sweep."""
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def pod_secrets(spec: PodSpec, owner_uid: str) -> list:
+    """The instance's Secrets: one holding the credential-bearing environment values (if any),
+    one per ephemeral file. Owned by the Kubernetes Pod, so deleting the Pod deletes them (the
+    cluster's garbage collector): no extra list in the sweep."""
     owner = {"apiVersion": "v1", "kind": "Pod", "name": spec.name, "uid": owner_uid,
              "blockOwnerDeletion": False, "controller": False}
-    return [
-        {"apiVersion": "v1", "kind": "ConfigMap",
-         "metadata": {"name": file_configmap_name(spec, path), "namespace": spec.namespace,
-                      "labels": labels(spec), "ownerReferences": [owner]},
-         "data": {_file_name(path): content}}
-        for path, (content, _) in sorted(spec.files.items())
-    ]
+
+    def secret(name, data):
+        return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                "metadata": {"name": name, "namespace": spec.namespace, "labels": labels(spec),
+                             "ownerReferences": [owner]},
+                "data": {key: _b64(value) for key, value in data.items()}}
+
+    secrets = [secret(env_secret_name(spec), spec.secret_env)] if spec.secret_env else []
+    secrets += [secret(file_secret_name(spec, path), {_file_name(path): content})
+                for path, (content, _) in sorted(spec.files.items())]
+    return secrets
+
+
+DEFAULT_DENY_POLICY = "pods-service-default-deny"
+
+
+def default_deny_policy(namespace: str) -> dict:
+    """Every managed pod is isolated for ingress: nothing gets in unless its own policy says so
+    (policies add up), including in the moment between a Pod's creation and its policy's."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": DEFAULT_DENY_POLICY, "namespace": namespace,
+                         "labels": {LABEL_MANAGED_BY: MANAGED_BY}},
+            "spec": {"podSelector": {"matchLabels": {LABEL_MANAGED_BY: MANAGED_BY}},
+                     "policyTypes": ["Ingress"], "ingress": []}}
+
+
+def network_policy(spec: PodSpec, owner_uid: str) -> dict:
+    """Who may connect to this instance: the proxy on the ports it routes, the tenant's own pods
+    on ``local_only`` ports, nobody else (no rule at all: nobody). Owned by the Kubernetes Pod."""
+    routed = sorted({port for key, port in spec.ports.items() if key not in spec.local_only})
+    local = sorted({port for key, port in spec.ports.items() if key in spec.local_only})
+    rules = []
+    if routed:
+        rules.append({"from": [dict(spec.proxy_peer)],
+                      "ports": [{"protocol": "TCP", "port": int(port)} for port in routed]})
+    if local:
+        tenant_pods = {"podSelector": {"matchLabels": {LABEL_MANAGED_BY: MANAGED_BY, LABEL_TENANT: spec.tenant_id}}}
+        rules.append({"from": [tenant_pods], "ports": [{"protocol": "TCP", "port": int(port)} for port in local]})
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": spec.name, "uid": owner_uid,
+             "blockOwnerDeletion": False, "controller": False}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec),
+                         "ownerReferences": [owner]},
+            "spec": {"podSelector": {"matchLabels": {LABEL_POD_UID: spec.pod_uid, LABEL_INSTANCE: spec.instance_id}},
+                     "policyTypes": ["Ingress"], "ingress": rules}}

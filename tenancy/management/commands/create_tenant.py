@@ -36,7 +36,8 @@ class Command(BaseCommand):
                                    base_url=opts["base_url"], admins=opts["admin"], public_key_pem=pem,
                                    generate_key=opts["generate_key"])
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v)
+                                         for k, v in exc.message_dict.items())) from exc
         for key in tenant.keys.all():
             self.stdout.write(f"key {key.fingerprint}{' (can sign dev tokens)' if key.can_sign else ''}")
         self.stdout.write(self.style.SUCCESS(f"Created tenant {tenant.tenant_id!r}."))
