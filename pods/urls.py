@@ -3,9 +3,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from pods.api.proxy_auth import PodProxyAuthView
+from pods.api.storage_views import SnapshotViewSet, VolumeViewSet
 from pods.api.views import PodViewSet
 
 router = SimpleRouter(trailing_slash=False)
+# Before "pods": /pods/volumes and /pods/snapshots must never reach get_pod (routes match in order).
+router.register("pods/volumes", VolumeViewSet, basename="volume")
+router.register("pods/snapshots", SnapshotViewSet, basename="snapshot")
 router.register("pods", PodViewSet, basename="pod")
 
 urlpatterns = [

@@ -20,10 +20,11 @@ def _json(response) -> dict:
 
 
 def create(kind: str, manifest: dict) -> dict:
-    """Create a Pod, Service or ConfigMap; raises AlreadyExists when the name is taken."""
+    """Create a Pod, Service, ConfigMap or PersistentVolumeClaim (``pvc``); raises AlreadyExists when the name is taken."""
     api = kube_client.core_v1()
     fn = {"pod": api.create_namespaced_pod, "service": api.create_namespaced_service,
-          "configmap": api.create_namespaced_config_map}[kind]
+          "configmap": api.create_namespaced_config_map,
+          "pvc": api.create_namespaced_persistent_volume_claim}[kind]
     return _json(call(fn, kube_client.namespace(), manifest, _preload_content=False))
 
 
@@ -31,7 +32,8 @@ def read(kind: str, name: str) -> dict | None:
     """The object as a dict, or None when it does not exist."""
     api = kube_client.core_v1()
     fn = {"pod": api.read_namespaced_pod, "service": api.read_namespaced_service,
-          "configmap": api.read_namespaced_config_map}[kind]
+          "configmap": api.read_namespaced_config_map,
+          "pvc": api.read_namespaced_persistent_volume_claim}[kind]
     try:
         return _json(call(fn, name, kube_client.namespace(), _preload_content=False))
     except NotFound:

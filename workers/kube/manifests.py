@@ -162,3 +162,75 @@ def file_configmaps(spec: PodSpec, owner_uid: str) -> list:
          "data": {_file_name(path): content}}
         for path, (content, _) in sorted(spec.files.items())
     ]
+
+
+# --- The tenant storage server (docs/volumes.md) ------------------------------------------------
+
+LABEL_STORAGE_TENANT = "pods-service/storage-tenant"
+# Not MANAGED_BY: the sweep and the watcher look only at user pods; the storage server has its
+# own reconciler (workers.storage_server) and is never an orphan of a pod row.
+STORAGE_MANAGED_BY = "pods-service-storage"
+NFS_PORT = 2049
+EXPORT_ROOT = "/exports"
+
+
+@dataclass(frozen=True)
+class StorageServerSpec:
+    name: str
+    namespace: str
+    tenant_id: str
+    image: str
+    capacity_mb: int
+    storage_class: str = ""  # empty: the cluster's default StorageClass
+
+
+def storage_server_name(site_id: str, tenant_id: str) -> str:
+    """``pods-storage-{site}-{tenant}``: the server Pod, its Service and its claim share it."""
+    full = f"pods-storage-{site_id}-{tenant_id}"
+    if len(full) <= 63:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return f"{full[:54].rstrip('-')}-{digest}"
+
+
+def _storage_labels(spec: StorageServerSpec) -> dict:
+    return {LABEL_MANAGED_BY: STORAGE_MANAGED_BY, LABEL_STORAGE_TENANT: spec.tenant_id}
+
+
+def storage_claim_manifest(spec: StorageServerSpec) -> dict:
+    """The tenant's one ReadWriteOnce claim, as large as its storage quota (the cluster enforces it)."""
+    claim = {"accessModes": ["ReadWriteOnce"],
+             "resources": {"requests": {"storage": f"{spec.capacity_mb}Mi"}}}
+    if spec.storage_class:
+        claim["storageClassName"] = spec.storage_class
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": _storage_labels(spec)},
+            "spec": claim}
+
+
+def storage_service_manifest(spec: StorageServerSpec) -> dict:
+    """The NFS Service user pods mount (by its ClusterIP: nodes resolve no cluster DNS)."""
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": _storage_labels(spec)},
+            "spec": {"type": "ClusterIP", "selector": _storage_labels(spec),
+                     "ports": [{"name": "nfs", "port": NFS_PORT, "targetPort": NFS_PORT, "protocol": "TCP"}]}}
+
+
+def storage_pod_manifest(spec: StorageServerSpec) -> dict:
+    """The NFS server Pod exporting ``/exports`` (the claim). The kernel NFS server needs a
+    privileged container; it runs no user code, and only our exec reaches its shell."""
+    container = {
+        "name": "nfs",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "env": [{"name": "SHARED_DIRECTORY", "value": EXPORT_ROOT}],
+        "ports": [{"name": "nfs", "containerPort": NFS_PORT, "protocol": "TCP"}],
+        "securityContext": {"privileged": True},
+        "volumeMounts": [{"name": "data", "mountPath": EXPORT_ROOT}],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": _storage_labels(spec)},
+            "spec": {"restartPolicy": "Always", "automountServiceAccountToken": False,
+                     "enableServiceLinks": False, "containers": [container],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": spec.name}}]}}
