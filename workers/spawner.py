@@ -24,6 +24,7 @@ from workers.kube.manifests import (
     LABEL_INSTANCE,
     LABEL_POD_UID,
     file_configmaps,
+    pod_claim_manifests,
     pod_manifest,
     service_manifest,
 )
@@ -91,6 +92,8 @@ def create_objects(pod: Pod) -> str:
                    message="invalid definition")
         return "invalid spec"
     try:
+        for claim in pod_claim_manifests(spec, settings.PODS_POD_CLAIM_SIZE_MB, settings.PODS_STORAGE_CLASS):
+            _create_claim(claim)
         service = service_manifest(spec)
         if service is not None:
             _create_or_adopt("service", service, spec)
@@ -106,6 +109,14 @@ def create_objects(pod: Pod) -> str:
     transition(pod, to=S.CREATING, expected=[S.SPAWNER_SETUP], actor=ACTOR,
                fields={"status_container": {"message": "The pod is starting."}})
     return "created"
+
+
+def _create_claim(manifest: dict) -> None:
+    """A pod-private claim (``pvc`` mount): created once, kept across restarts (409: it exists)."""
+    try:
+        kube.create("pvc", manifest)
+    except AlreadyExists:
+        pass
 
 
 def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:

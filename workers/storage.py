@@ -64,13 +64,19 @@ class _Writer:
         self.tenant, self.root, self.path, self.max_bytes = tenant, root, path, max_bytes
         self.token = secrets.token_hex(8)
         self.tmp = f".pods-upload-{self.token}"
-        # Checks the target (inside the root, parents created), then streams stdin into the temp file.
-        script = (GUARD + 'dir=$(dirname "$real"); mkdir -p "$dir"; '
-                  'd=$(realpath "$dir"); case "$d" in "$root"|"$root"/*) ;; *) exit 40;; esac; '
-                  '[ -d "$real" ] && { echo "is a directory" >&2; exit 21; }; '
-                  'cat > "$dir/$3"')
+        # First the target is checked (inside the root, parents created, not a directory), then
+        # stdin is streamed into a temporary file next to it, renamed into place on commit.
+        prep = (GUARD + 'dir=$(dirname "$real"); mkdir -p "$dir"; '
+                'd=$(realpath "$dir"); case "$d" in "$root"|"$root"/*) ;; *) exit 40;; esac; '
+                '[ -d "$real" ] && { echo "is a directory" >&2; exit 21; }; printf %s "$d"')
         try:
-            self.stdin = kube_exec.StdinWriter(_pod(tenant), ["sh", "-c", script, "sh", root, path, self.tmp],
+            self.dir = _exec(tenant, prep, root, path).decode()
+        except Unavailable as exc:
+            if "is a directory" in str(exc):
+                raise InvalidInput({"path": [f"{path!r} is a directory."]}) from None
+            raise
+        try:
+            self.stdin = kube_exec.StdinWriter(_pod(tenant), ["sh", "-c", 'cat > "$1/$2"', "sh", self.dir, self.tmp],
                                                timeout=settings.PODS_STORAGE_TRANSFER_TIMEOUT)
         except kube_errors.KubeError as exc:
             raise Unavailable(f"The storage server of tenant '{tenant.tenant_id}' is not reachable: {exc}") from exc
@@ -83,28 +89,30 @@ class _Writer:
                            "or the room left below the volume's size_limit).",
                            metadata={"max_bytes": self.max_bytes})
         self.written += len(data)
-        self.stdin.write(data)
+        try:
+            self.stdin.write(data)
+        except OSError:  # the command ended early (storage full, server gone): say why
+            code, output = self.stdin.finish()
+            self._cleanup()
+            _check(code if code else 1, output, self.path)
 
     def _cleanup(self):
-        _exec(self.tenant, GUARD + 'rm -f "$(dirname "$real")/$3"', self.root, self.path, self.tmp)
+        try:
+            _exec(self.tenant, 'rm -f "$1/$2"', self.dir, self.tmp)
+        except (Unavailable, NotFound, InvalidInput):
+            pass  # the next storage pass removes stray temporary files
 
     def abort(self) -> None:
         self.stdin.abort()
-        try:
-            self._cleanup()
-        except (Unavailable, NotFound, InvalidInput):
-            pass  # the next storage pass removes stray temporary files
+        self._cleanup()
 
     def commit(self) -> int:
         code, output = self.stdin.finish()
         if code != 0:
-            try:
-                self._cleanup()
-            finally:
-                if code == 21:
-                    raise InvalidInput({"path": [f"{self.path!r} is a directory."]})
-                _check(code, output, self.path)
-        _exec(self.tenant, GUARD + 'mv -f "$(dirname "$real")/$3" "$real"', self.root, self.path, self.tmp)
+            self._cleanup()
+            _check(code if code is not None else 1, output, self.path)
+        # The target is checked again at the rename (a pod may have changed the tree meanwhile).
+        _exec(self.tenant, GUARD + 'mv -f "$4/$3" "$real"', self.root, self.path, self.tmp, self.dir)
         return self.written
 
 
@@ -113,6 +121,11 @@ class KubeStorage(StorageBackend):
 
     def make_dir(self, tenant, root):
         _exec(tenant, f'mkdir -p "{EXPORT_ROOT}/$1"', root)
+
+    def resolve_dir(self, tenant, root, path) -> str:
+        """``path``'s real location below ``root`` (symlinks resolved, escapes refused); 404 unless a directory."""
+        out = _exec(tenant, GUARD + '[ -d "$real" ] || exit 44; printf %s "${real#$root}"', root, path)
+        return out.decode().lstrip("/")
 
     def usage(self, tenant, root):
         out = _exec(tenant, GUARD + 'du -sb "$root"', root, "")
@@ -235,7 +248,13 @@ class _PodWriter:
             raise TooLarge(f"The upload is larger than PODS_UPLOAD_MAX_BYTES ({self.max_bytes} bytes).",
                            metadata={"max_bytes": self.max_bytes})
         self.written += len(data)
-        self.stdin.write(data)
+        try:
+            self.stdin.write(data)
+        except OSError:
+            code, output = self.stdin.finish()
+            self._run(["rm", "-f", self.tmp])
+            raise InvalidInput({"file": [f"The pod stopped reading the upload: "
+                                         f"{output.decode(errors='replace').strip()[:300] or f'exit {code}'}"]}) from None
 
     def _run(self, argv):
         try:

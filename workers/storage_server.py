@@ -129,3 +129,13 @@ def reap_idle_storage() -> list[str]:
             kube.delete("pod", server_spec(server.tenant).name)
             reaped.append(server.tenant.tenant_id)
     return reaped
+
+
+def request_storage(tenant: Tenant) -> None:
+    """A pod about to mount the tenant's storage: mark it used and have the server started."""
+    from pods.services.storage import wake_storage
+
+    server, _ = StorageServer.objects.get_or_create(tenant=tenant)
+    StorageServer.objects.filter(pk=server.pk).update(last_used_at=timezone.now())
+    if server.status != S.READY:
+        wake_storage(tenant.pk)

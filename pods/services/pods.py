@@ -32,6 +32,7 @@ from podspec.resources import normalise_resources
 from templates_catalog.models import image_allowed
 from tenancy.models import Tenant
 
+from .mounts import authorize_mounts
 from .templated import newest_like, template_version_for
 
 # Fields whose values may be shown in an event message (never environment values or mounts).
@@ -96,7 +97,7 @@ def pod_create(*, principal, data: dict) -> Pod:
         raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
                        metadata={"pod_id": pod_id})
     version = template_version_for(principal=principal, reference=data.get("template", ""))
-    volume_mounts = normalise_volume_mounts(data.get("volume_mounts", {}))
+    volume_mounts = authorize_mounts(principal=principal, mounts=normalise_volume_mounts(data.get("volume_mounts", {})))
     wants_on = data.get("status_requested", RequestedStatus.ON) != RequestedStatus.OFF
     now = timezone.now()
     pod = Pod(
@@ -177,6 +178,8 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     before = {name: getattr(current, name) for name in _UPDATE_TRACKED}
     before_ledger = list(current.modified_fields or ())
     sent = {name: _new_value(current, name, value) for name, value in data.items() if name != "template"}
+    if "volume_mounts" in sent:
+        authorize_mounts(principal=principal, mounts=sent["volume_mounts"], previous=current.volume_mounts)
     for name, value in sent.items():
         setattr(current, name, value)
     if "template" in data:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from kubernetes import client
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
-from websocket import ABNF, WebSocketTimeoutException
+from websocket import ABNF, WebSocketException, WebSocketTimeoutException
 
 from . import client as kube_client
 from .calls import translate
@@ -70,8 +70,12 @@ class ExecSession:
         self.timed_out = False
 
     def write(self, data: bytes) -> None:
-        for start in range(0, len(data), FRAME):
-            self.ws.write_stdin(data[start:start + FRAME])
+        """Raises OSError (BrokenPipeError) when the command already ended and closed the stream."""
+        try:
+            for start in range(0, len(data), FRAME):
+                self.ws.write_stdin(data[start:start + FRAME])
+        except WebSocketException as exc:
+            raise BrokenPipeError(str(exc)) from exc
 
     def close_stdin(self) -> None:
         self.ws.close_channel(0)
@@ -160,7 +164,10 @@ class StdinWriter:
         """Close stdin, wait for the command; ``(exit_code, stdout+stderr capped)``."""
         output = bytearray()
         try:
-            self.session.close_stdin()
+            try:
+                self.session.close_stdin()
+            except (OSError, WebSocketException):
+                pass  # it ended already: read what it said
             for _, payload in self.session.frames():
                 if len(output) < 65536:
                     output += payload

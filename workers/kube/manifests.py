@@ -43,6 +43,10 @@ class PodSpec:
     annotations: dict = field(default_factory=dict)
     # Ephemeral files: mount path -> (content, octal mode string), each from its own ConfigMap.
     files: dict = field(default_factory=dict)
+    # Volumes and snapshots: (mount path, NFS server IP, export path, read-only), docs/volumes.md.
+    nfs_mounts: tuple = ()
+    # Pod-private claims of ``pvc`` mounts: (mount path, claim name, sub path, read-only).
+    claim_mounts: tuple = ()
 
 
 def file_configmap_name(spec: PodSpec, mount_path: str) -> str:
@@ -105,6 +109,10 @@ def pod_manifest(spec: PodSpec) -> dict:
                                                           "defaultMode": int(mode, 8)}})
             container["volumeMounts"].append({"name": volume, "mountPath": path, "subPath": _file_name(path),
                                               "readOnly": True})
+    storage_volumes, storage_mounts = storage_volumes_of(spec)
+    if storage_volumes:
+        volumes.extend(storage_volumes)
+        container.setdefault("volumeMounts", []).extend(storage_mounts)
     if spec.command:
         container["command"] = list(spec.command)
     if spec.args:
@@ -234,3 +242,42 @@ def storage_pod_manifest(spec: StorageServerSpec) -> dict:
             "spec": {"restartPolicy": "Always", "automountServiceAccountToken": False,
                      "enableServiceLinks": False, "containers": [container],
                      "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": spec.name}}]}}
+
+
+def _mount_volume_name(kind: str, mount_path: str) -> str:
+    return f"{kind}-{hashlib.sha256(mount_path.encode()).hexdigest()[:10]}"
+
+
+def storage_volumes_of(spec: PodSpec) -> tuple[list, list]:
+    """The pod's ``nfs`` volumes (volumes, snapshots) and claims (``pvc``), and their mounts."""
+    volumes, mounts = [], []
+    for mount_path, server, path, read_only in spec.nfs_mounts:
+        name = _mount_volume_name("nfs", mount_path)
+        volumes.append({"name": name, "nfs": {"server": server, "path": path, "readOnly": bool(read_only)}})
+        mounts.append({"name": name, "mountPath": mount_path, "readOnly": bool(read_only)})
+    for mount_path, claim, sub_path, read_only in spec.claim_mounts:
+        name = _mount_volume_name("pvc", mount_path)
+        volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim, "readOnly": bool(read_only)}})
+        mount = {"name": name, "mountPath": mount_path, "readOnly": bool(read_only)}
+        if sub_path:
+            mount["subPath"] = sub_path
+        mounts.append(mount)
+    return volumes, mounts
+
+
+def pod_claim_manifests(spec: PodSpec, size_mb: int, storage_class: str = "") -> list:
+    """The pod-private claims of its ``pvc`` mounts (kept across restarts, labelled with the pod)."""
+    result, seen = [], set()
+    for _, claim, _, _ in spec.claim_mounts:
+        if claim in seen:
+            continue
+        seen.add(claim)
+        body = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size_mb}Mi"}}}
+        if storage_class:
+            body["storageClassName"] = storage_class
+        result.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                       "metadata": {"name": claim, "namespace": spec.namespace,
+                                    "labels": {LABEL_MANAGED_BY: STORAGE_MANAGED_BY, LABEL_TENANT: spec.tenant_id,
+                                               LABEL_POD_ID: spec.pod_id, LABEL_POD_UID: spec.pod_uid}},
+                       "spec": body})
+    return result
