@@ -2,6 +2,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from pods.api.jupyter_views import ensure_jupyter_pod, upload_to_jupyter
 from pods.api.proxy_auth import PodProxyAuthView
 from pods.api.storage_views import SnapshotViewSet, VolumeViewSet
 from pods.api.views import PodViewSet
@@ -14,5 +15,7 @@ router.register("pods", PodViewSet, basename="pod")
 
 urlpatterns = [
     path("pods/<str:pod_id_net>/auth", PodProxyAuthView.as_view(), name="pod-auth"),
+    path("pods/jupyter/ensure", ensure_jupyter_pod, name="jupyter-ensure"),
+    path("pods/jupyter/<str:pod_id>/upload", upload_to_jupyter, name="jupyter-upload"),
     *router.urls,
 ]

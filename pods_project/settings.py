@@ -307,6 +307,8 @@ PODS_STORAGE_TRANSFER_TIMEOUT = env.float("PODS_STORAGE_TRANSFER_TIMEOUT", defau
 PODS_STORAGE_LIST_MAX_BYTES = env.int("PODS_STORAGE_LIST_MAX_BYTES", default=64 * 1024 * 1024, min=1024)
 # Largest upload (bytes) into a volume or a pod: past it, 413.
 PODS_UPLOAD_MAX_BYTES = env.int("PODS_UPLOAD_MAX_BYTES", default=5 * 1024 ** 3, min=1)
+# The template ensure_jupyter_pod creates a Jupyter pod from (the built-in catalog's).
+PODS_JUPYTER_TEMPLATE = env.str("PODS_JUPYTER_TEMPLATE", default="jupyterlab")
 # Size of the pod-private claim a `pvc` mount gets (MB; upstream: 10Gi).
 PODS_POD_CLAIM_SIZE_MB = env.int("PODS_POD_CLAIM_SIZE_MB", default=10240, min=1)
 # Output kept per stream of each exec_pod_commands command (bytes).

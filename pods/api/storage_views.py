@@ -18,6 +18,7 @@ from core.fields import QueryFlag
 from core.permissions import ObjectLevelPermission, PermissionLevel, PermissionsResponseSerializer
 from pods.models import Snapshot, StorageEvent, Volume
 from pods.services import files, storage
+from pods.services.pods import actor_of
 
 from .serializers import SetPermissionSerializer
 from .storage_serializers import (
@@ -177,7 +178,7 @@ class VolumeViewSet(_StorageViewSet):
 
     @extend_schema(operation_id="delete_volume", responses=OpenApiTypes.STR)
     def destroy(self, request, volume_id=None):
-        storage.volume_delete(volume=self.get_object(), principal=request.user)
+        storage.volume_delete(volume=self.get_object(), actor=actor_of(request.user))
         return ok("", "Volume successfully deleted.")
 
     @extend_schema(operation_id="list_volume_files", responses=FileResponseSerializer(many=True),
@@ -264,7 +265,7 @@ class SnapshotViewSet(_StorageViewSet):
 
     @extend_schema(operation_id="delete_snapshot", responses=OpenApiTypes.STR)
     def destroy(self, request, snapshot_id=None):
-        storage.snapshot_delete(snapshot=self.get_object(), principal=request.user)
+        storage.snapshot_delete(snapshot=self.get_object(), actor=actor_of(request.user))
         return ok("", "Snapshot successfully deleted.")
 
     @extend_schema(operation_id="list_snapshot_files", responses=FileResponseSerializer(many=True),

@@ -107,7 +107,7 @@ def pods_mounting(volume_or_snapshot) -> list[str]:
 
 
 @transaction.atomic
-def volume_delete(*, volume: Volume, principal) -> None:
+def volume_delete(*, volume: Volume, actor: str) -> None:
     """Delete the volume row; its directory is removed by the worker's storage pass (its
     snapshots stay). 409 naming the pods that mount it while they run."""
     locked = Volume.objects.select_for_update().get(pk=volume.pk)
@@ -115,7 +115,7 @@ def volume_delete(*, volume: Volume, principal) -> None:
     if users:
         raise Conflict(f"Volume '{volume.volume_id}' is mounted by running pods: {', '.join(users)}. "
                        "Stop them (or remove the mount) first.", metadata={"pods": users})
-    StorageEvent.record(locked, actor=actor_of(principal), message=f"Volume deleted by {actor_of(principal)}")
+    StorageEvent.record(locked, actor=actor, message=f"Volume deleted by {actor}")
     locked.delete()
     wake_storage(locked.tenant_id)
 
@@ -154,13 +154,13 @@ def snapshot_update(*, snapshot: Snapshot, principal, data: dict) -> tuple[Snaps
 
 
 @transaction.atomic
-def snapshot_delete(*, snapshot: Snapshot, principal) -> None:
+def snapshot_delete(*, snapshot: Snapshot, actor: str) -> None:
     locked = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
     users = pods_mounting(locked)
     if users:
         raise Conflict(f"Snapshot '{snapshot.snapshot_id}' is mounted by running pods: {', '.join(users)}. "
                        "Stop them (or remove the mount) first.", metadata={"pods": users})
-    StorageEvent.record(locked, actor=actor_of(principal), message=f"Snapshot deleted by {actor_of(principal)}")
+    StorageEvent.record(locked, actor=actor, message=f"Snapshot deleted by {actor}")
     locked.delete()
     wake_storage(locked.tenant_id)
 
