@@ -188,9 +188,15 @@ class KubeStorage(StorageBackend):
         _exec(tenant, script, source, source_path, destination, destination_path,
               timeout=settings.PODS_STORAGE_TRANSFER_TIMEOUT)
 
-    def remove_stray(self, tenant, keep: dict[str, set[str]]) -> list[str]:
-        """Remove directories under ``volumes/`` and ``snapshots/`` whose uid is not in ``keep``."""
+    def remove_stray(self, tenant, keep_fn) -> list[str]:
+        """Remove directories under ``volumes/`` and ``snapshots/`` whose uid ``keep_fn()`` does not list.
+
+        ``keep_fn`` is called *after* the listing: a volume's row commits before its directory is
+        made, so a directory seen here whose row is not found then is really stray (a new volume's
+        directory is never mistaken for a deleted one's).
+        """
         out = _exec(tenant, f'cd "{EXPORT_ROOT}" && mkdir -p volumes snapshots && ls -1 volumes snapshots', "", "")
+        keep = keep_fn()
         removed, section = [], None
         for line in out.decode().splitlines():
             if line.endswith(":"):

@@ -94,9 +94,9 @@ def ensure_storage(tenant_pk: int) -> str:
         for volume in Volume.objects.filter(tenant=tenant, status=StorageStatus.REQUESTED):
             backend.make_dir(tenant, volume.storage_path)
             Volume.objects.filter(pk=volume.pk, status=StorageStatus.REQUESTED).update(status=StorageStatus.AVAILABLE)
-        keep = {"volumes": {str(u) for u in Volume.objects.filter(tenant=tenant).values_list("uid", flat=True)},
-                "snapshots": {str(u) for u in Snapshot.objects.filter(tenant=tenant).values_list("uid", flat=True)}}
-        removed = backend.remove_stray(tenant, keep)
+        removed = backend.remove_stray(tenant, lambda: {
+            "volumes": {str(u) for u in Volume.objects.filter(tenant=tenant).values_list("uid", flat=True)},
+            "snapshots": {str(u) for u in Snapshot.objects.filter(tenant=tenant).values_list("uid", flat=True)}})
     except (Unavailable, DomainNotFound) as exc:
         logger.warning("storage server of %s not usable yet: %s", tenant.tenant_id, exc)
         return "starting"
@@ -139,3 +139,18 @@ def request_storage(tenant: Tenant) -> None:
     StorageServer.objects.filter(pk=server.pk).update(last_used_at=timezone.now())
     if server.status != S.READY:
         wake_storage(tenant.pk)
+
+
+def remove_pod_claims(names: list[str], pod_uid: str) -> int:
+    """Delete the claims ``names`` that belong to pod row ``pod_uid`` (labels checked, uid
+    precondition); a claim another pod reuses the name of is never touched."""
+    from workers.kube.manifests import LABEL_POD_UID
+
+    deleted = 0
+    for name in names:
+        claim = kube.read("pvc", name)
+        if claim is None or (claim.get("metadata", {}).get("labels") or {}).get(LABEL_POD_UID) != pod_uid:
+            continue
+        if kube.delete("pvc", name, uid=claim["metadata"].get("uid")):
+            deleted += 1
+    return deleted

@@ -112,3 +112,12 @@ def reap_idle_storage() -> list | None:
             lock.release()
         except redis.exceptions.LockError:
             pass
+
+
+@shared_task(name="workers.remove_pod_claims", autoretry_for=(TransientKubeError,), retry_backoff=1,
+             retry_backoff_max=30, retry_jitter=True, max_retries=5)
+def remove_pod_claims(names: list, pod_uid: str) -> int:
+    """Delete the pod-private claims (``pvc`` mounts) of a deleted pod row (idempotent)."""
+    from workers.storage_server import remove_pod_claims as run
+
+    return run(names, pod_uid)

@@ -16,6 +16,7 @@ from core.errors import Conflict, InvalidInput, QuotaExceeded
 from core.permissions import PermissionLevel
 from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
 from pods.derive import ledger_after, materialise
+from pods.lifecycle import _send as _send_task
 from pods.lifecycle import (
     remove_objects_of_deleted_pod,
     request_status,
@@ -26,7 +27,7 @@ from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermissi
 from pods.models.pods import DEFAULT_TIME_TO_STOP
 from podspec import images
 from podspec.merge import MERGED_FIELDS
-from podspec.mounts import normalise_volume_mounts
+from podspec.mounts import normalise_volume_mounts, pod_claim_name
 from podspec.networking import default_networking, normalise_networking
 from podspec.resources import normalise_resources
 from templates_catalog.models import image_allowed
@@ -34,6 +35,8 @@ from tenancy.models import Tenant
 
 from .mounts import authorize_mounts
 from .templated import newest_like, template_version_for
+
+REMOVE_CLAIMS_TASK = "workers.remove_pod_claims"
 
 # Fields whose values may be shown in an event message (never environment values or mounts).
 _SHOWN_IN_EVENTS = ("image", "description", "status_requested", "time_to_stop_default",
@@ -240,10 +243,14 @@ def pod_delete(*, pod: Pod, actor: str) -> None:
     label, so a new pod with the same id never adopts them. The event survives the row.
     """
     uid, tenant_id, pod_id, k8_name = pod.uid, pod.tenant_id, pod.pod_id, pod.k8_name
+    claims = sorted({pod_claim_name(k8_name, m["source_id"]) for m in (pod.volume_mounts or {}).values()
+                     if m and m.get("type") == "pvc" and m.get("source_id")})
     pod.delete()
     PodEvent.objects.create(pod=None, pod_uid=uid, tenant_id=tenant_id, pod_name=pod_id, actor=actor,
                             kind=PodEventKind.DELETED, message=f"Pod deleted by {actor}")
     remove_objects_of_deleted_pod(k8_name, uid)
+    if claims:  # the pod-private claims of its pvc mounts go with it
+        transaction.on_commit(lambda: _send_task(REMOVE_CLAIMS_TASK, claims, str(uid)))
 
 
 def pod_start(*, pod: Pod, actor: str) -> Pod:

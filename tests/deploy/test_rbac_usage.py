@@ -204,6 +204,16 @@ def test_each_role_grants_exactly_what_its_component_uses(cluster, deployed, cli
 
     StorageServer.objects.update(last_used_at="2000-01-01T00:00:00Z")
     assert reap_idle_storage() == ["dev"], refusals(cluster)
+    # A pod with a pvc mount: its private claim is created at spawn, deleted with the pod.
+    from workers.storage_server import remove_pod_claims
+
+    cluster.use("web")
+    assert api.post("/v3/pods", {"pod_id": "withclaim", "image": "kubesim/web:1", "volume_mounts": {
+        "/db": {"type": "pvc", "source_id": "db"}}}, format="json").status_code == 200
+    claimed = Pod.objects.select_related("tenant").get(pod_id="withclaim")
+    cluster.use("worker")
+    assert reconcile_pod(claimed.pk) == "created", refusals(cluster)
+    assert remove_pod_claims([f"{claimed.k8_name}-pvc-db"], str(claimed.uid)) == 1, refusals(cluster)
 
     usage = cluster.usage()
     refused = [u for u in usage if u["forbidden"]]

@@ -137,3 +137,25 @@ def test_exec_and_upload_need_an_available_pod_and_user(alice, bob, storage, sim
     assert bad.status_code == 400 and "dest_path" in bad.json()["message"]
     timeout = alice.post("/v3/pods/box/exec", {"commands": ["sleep 5"], "command_timeout": 1}, format="json").json()
     assert timeout["result"]["execution_results"][0]["success"] == "Timeout after 1s."
+
+
+def test_pvc_mount_gets_a_pod_private_claim_removed_with_the_pod(alice, sim, core):
+    from workers.storage_server import remove_pod_claims
+
+    created = alice.post("/v3/pods", {"pod_id": "dbpod", "image": "kubesim/happy", "volume_mounts": {
+        "/var/lib/db": {"type": "pvc", "source_id": "data", "sub_path": "pg"}}}, format="json")
+    assert created.status_code == 200, created.json()
+    run_pod(sim, "dbpod")
+    pod = Pod.objects.select_related("tenant").get(pod_id="dbpod")
+    claim = f"{pod.k8_name}-pvc-data"
+    spec = core.read_namespaced_pod(pod.k8_name, "default").spec
+    mounted = [v for v in spec.volumes if v.persistent_volume_claim]
+    assert [v.persistent_volume_claim.claim_name for v in mounted] == [claim]
+    assert any(m.sub_path == "pg" and m.mount_path == "/var/lib/db" for m in spec.containers[0].volume_mounts)
+    assert remove_pod_claims([claim], "00000000-0000-0000-0000-000000000000") == 0  # another pod's: kept
+    assert remove_pod_claims([claim], str(pod.uid)) == 1
+    # Kept while the Kubernetes pod still uses it (the claim-protection finalizer), then gone.
+    assert core.read_namespaced_persistent_volume_claim(claim, "default").metadata.deletion_timestamp
+    core.delete_namespaced_pod(pod.k8_name, "default", grace_period_seconds=0)
+    sim.advance(5)
+    assert claim not in [c.metadata.name for c in core.list_namespaced_persistent_volume_claim("default").items]

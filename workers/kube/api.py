@@ -48,7 +48,8 @@ def delete(kind: str, name: str, *, grace_seconds: int | None = None, uid: str |
     """
     api = kube_client.core_v1()
     fn = {"pod": api.delete_namespaced_pod, "service": api.delete_namespaced_service,
-          "configmap": api.delete_namespaced_config_map}[kind]
+          "configmap": api.delete_namespaced_config_map,
+          "pvc": api.delete_namespaced_persistent_volume_claim}[kind]
     body = {"apiVersion": "v1", "kind": "DeleteOptions"}
     if grace_seconds is not None:
         body["gracePeriodSeconds"] = grace_seconds
