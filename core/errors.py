@@ -71,6 +71,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    """413: the request body (an upload) is larger than allowed, or would overfill its target."""
+
+    http_status = 413
+    code = "too_large"
+
+
 class Unavailable(DomainError):
     """503: a dependency (database, cluster) does not answer; retrying later may succeed."""
 

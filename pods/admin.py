@@ -1,9 +1,20 @@
-"""Admin site registrations: pods with their events and permissions."""
+"""Admin site registrations: pods with their events and permissions; volumes, snapshots and the
+tenants' storage servers."""
 from django.contrib import admin, messages
 
 from core.errors import Conflict
 from pods import services
-from pods.models import Pod, PodEvent, PodPermission
+from pods.models import (
+    Pod,
+    PodEvent,
+    PodPermission,
+    Snapshot,
+    SnapshotPermission,
+    StorageEvent,
+    StorageServer,
+    Volume,
+    VolumePermission,
+)
 
 # --- Pods --------------------------------------------------------------------------------------
 # Lifecycle changes go through the same service functions as the API (actions below); the form
@@ -110,3 +121,132 @@ class PodAdmin(admin.ModelAdmin):
     @admin.action(description="Restart selected pods")
     def restart_pods(self, request, queryset):
         self._run(request, queryset, services.pod_restart, "Requested restart of")
+
+
+# --- Volumes and snapshots ---------------------------------------------------------------------
+# Read-only views with usage, owners, the pods mounting them, permissions and the action log;
+# the actions (measure usage, delete) call the same service functions as the API.
+
+class _StoragePermissionInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    fields = ("username", "level", "granted_by", "granted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class VolumePermissionInline(_StoragePermissionInline):
+    model = VolumePermission
+
+
+class SnapshotPermissionInline(_StoragePermissionInline):
+    model = SnapshotPermission
+
+
+class _StorageAdmin(admin.ModelAdmin):
+    list_filter = ("status", "tenant")
+    list_select_related = ("tenant",)
+    actions = ["measure_usage", "delete_checked"]
+    _common = ("uid", "status", "usage", "size_limit", "owners", "mounted_by_pods", "storage_location",
+               "action_log", "creation_ts", "update_ts")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("permissions")
+
+    def has_add_permission(self, request):
+        return False  # created through the API (quota, permissions, the directory)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletion goes through the service (409 when mounted)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="usage")
+    def usage(self, obj):
+        measured = f" (measured {obj.measured_at:%Y-%m-%d %H:%M})" if obj.measured_at else " (not measured yet)"
+        return f"{obj.size_bytes} bytes of {obj.size_limit} MB{measured}"
+
+    @admin.display(description="owners (ADMIN)")
+    def owners(self, obj):
+        return ", ".join(sorted(p.username for p in obj.permissions.all() if p.level >= 3)) or "none"
+
+    @admin.display(description="mounted by running pods")
+    def mounted_by_pods(self, obj):
+        from pods.services.storage import pods_mounting
+
+        return ", ".join(pods_mounting(obj)) or "none"
+
+    @admin.display(description="directory on the tenant's storage server")
+    def storage_location(self, obj):
+        return f"/exports/{obj.storage_path}"
+
+    @admin.display(description="action log")
+    def action_log(self, obj):
+        from django.utils.html import format_html_join
+
+        events = StorageEvent.objects.filter(object_uid=obj.uid).order_by("created_at", "id")
+        return format_html_join("", "<div>{}</div>", ((e.as_action_log(),) for e in events)) or "empty"
+
+    @admin.action(description="Measure usage now (du in the storage server)")
+    def measure_usage(self, request, queryset):
+        from pods.services.files import refresh_usage
+
+        for obj in queryset.select_related("tenant"):
+            refresh_usage(obj)
+        self.message_user(request, f"Measured {queryset.count()} object(s) (servers not running are skipped).")
+
+    @admin.action(description="Delete selected (refused while a running pod mounts one)")
+    def delete_checked(self, request, queryset):
+        deleted, refused = 0, []
+        for obj in queryset.select_related("tenant"):
+            try:
+                self.delete_service(obj, _admin_actor(request))
+                deleted += 1
+            except Conflict as exc:
+                refused.append(exc.message)
+        if deleted:
+            self.message_user(request, f"Deleted {deleted} object(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(Volume)
+class VolumeAdmin(_StorageAdmin):
+    list_display = ("volume_id", "tenant", "status", "size_bytes", "size_limit", "creation_ts")
+    search_fields = ("volume_id", "description", "=uid")
+    ordering = ("tenant__tenant_id", "volume_id")
+    readonly_fields = ("tenant", "volume_id", "description", *_StorageAdmin._common)
+    inlines = [VolumePermissionInline]
+
+    @staticmethod
+    def delete_service(obj, actor):
+        services.volume_delete(volume=obj, actor=actor)
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(_StorageAdmin):
+    list_display = ("snapshot_id", "tenant", "source_volume_id", "status", "size_bytes", "size_limit",
+                    "creation_ts")
+    search_fields = ("snapshot_id", "source_volume_id", "description", "=uid")
+    ordering = ("tenant__tenant_id", "snapshot_id")
+    readonly_fields = ("tenant", "snapshot_id", "source_volume_id", "source_volume_path", "destination_path",
+                       "description", *_StorageAdmin._common)
+    inlines = [SnapshotPermissionInline]
+
+    @staticmethod
+    def delete_service(obj, actor):
+        services.snapshot_delete(snapshot=obj, actor=actor)
+
+
+@admin.register(StorageServer)
+class StorageServerAdmin(admin.ModelAdmin):
+    list_display = ("tenant", "status", "pod_name", "cluster_ip", "last_used_at", "ready_at")
+    readonly_fields = ("tenant", "status", "pod_name", "cluster_ip", "last_used_at", "ready_at", "message")
+
+    def has_add_permission(self, request):
+        return False

@@ -162,11 +162,12 @@ _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "
 
 
 def _send(task: str, *args) -> None:
+    from celery import (
+        current_app as app,  # the project's app (pods_project/celery.py), set at start-up
+    )
     from kombu.exceptions import OperationalError
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    from celery import current_app as app  # the project's app (pods_project/celery.py), set at start-up
 
     try:
         # Few, quick retries: this runs inside the request that made the change.

@@ -357,6 +357,44 @@ CELERY_BEAT_SCHEDULE.update({
     },
 })
 
+# --- Volumes, snapshots and files (docs/volumes.md) ----------------------------------------------
+# The storage backend the pods services use (a dotted path, like EMAIL_BACKEND).
+PODS_STORAGE_BACKEND = env.str("PODS_STORAGE_BACKEND", default="workers.storage.KubeStorage")
+# The per-tenant NFS server image (exports /exports, the tenant's claim).
+PODS_STORAGE_SERVER_IMAGE = env.str("PODS_STORAGE_SERVER_IMAGE", default="itsthenetwork/nfs-server-alpine:12")
+# StorageClass of the tenants' claims; empty: the cluster's default class.
+PODS_STORAGE_CLASS = env.str("PODS_STORAGE_CLASS", default="", empty="")
+# A tenant's storage quota (MB): the size of its claim, and the most its volumes' and snapshots'
+# size_limits may add up to.
+PODS_STORAGE_TENANT_QUOTA_MB = env.int("PODS_STORAGE_TENANT_QUOTA_MB", default=20480, min=1)
+# How long a file request waits for a starting storage server before answering 503.
+PODS_STORAGE_WAIT_SECONDS = env.float("PODS_STORAGE_WAIT_SECONDS", default=30.0, min=0)
+# A storage server nobody used for this long (and that no live pod mounts) is reaped.
+PODS_STORAGE_IDLE_SECONDS = env.int("PODS_STORAGE_IDLE_SECONDS", default=900, min=1)
+PODS_STORAGE_REAP_SECONDS = env.float("PODS_STORAGE_REAP_SECONDS", default=60.0, min=1)
+# Checks (one a second) the worker makes for a starting server before leaving it to the next wake-up.
+PODS_STORAGE_START_CHECKS = env.int("PODS_STORAGE_START_CHECKS", default=120, min=0)
+# Time limit of one quick storage command (list, du, mkdir), and of one transfer or snapshot copy.
+PODS_STORAGE_EXEC_TIMEOUT = env.float("PODS_STORAGE_EXEC_TIMEOUT", default=60.0, min=1)
+PODS_STORAGE_TRANSFER_TIMEOUT = env.float("PODS_STORAGE_TRANSFER_TIMEOUT", default=3600.0, min=1)
+# Largest listing output read back (bytes; about 100 bytes a file).
+PODS_STORAGE_LIST_MAX_BYTES = env.int("PODS_STORAGE_LIST_MAX_BYTES", default=64 * 1024 * 1024, min=1024)
+# Largest upload (bytes) into a volume or a pod: past it, 413.
+PODS_UPLOAD_MAX_BYTES = env.int("PODS_UPLOAD_MAX_BYTES", default=5 * 1024 ** 3, min=1)
+# The template ensure_jupyter_pod creates a Jupyter pod from (the built-in catalog's).
+PODS_JUPYTER_TEMPLATE = env.str("PODS_JUPYTER_TEMPLATE", default="jupyterlab")
+# Size of the pod-private claim a `pvc` mount gets (MB; upstream: 10Gi).
+PODS_POD_CLAIM_SIZE_MB = env.int("PODS_POD_CLAIM_SIZE_MB", default=10240, min=1)
+# Output kept per stream of each exec_pod_commands command (bytes).
+PODS_EXEC_OUTPUT_MAX_BYTES = env.int("PODS_EXEC_OUTPUT_MAX_BYTES", default=1024 * 1024, min=1)
+
+CELERY_BEAT_SCHEDULE.update({
+    "reap-idle-storage-every-PODS_STORAGE_REAP_SECONDS": {
+        "task": "workers.reap_idle_storage", "schedule": PODS_STORAGE_REAP_SECONDS,
+        "options": {"expires": PODS_STORAGE_REAP_SECONDS},
+    },
+})
+
 # --- Proxy (Traefik) -----------------------------------------------------------------------------
 PODS_TRAEFIK_HTTP_ENTRYPOINT = env.str("PODS_TRAEFIK_HTTP_ENTRYPOINT", default="websecure")
 PODS_TRAEFIK_TCP_ENTRYPOINT = env.str("PODS_TRAEFIK_TCP_ENTRYPOINT", default="websecure")

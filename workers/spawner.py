@@ -30,6 +30,7 @@ from workers.kube.manifests import (
     LABEL_POD_UID,
     default_deny_policy,
     network_policy,
+    pod_claim_manifests,
     pod_manifest,
     pod_secrets,
     service_manifest,
@@ -104,6 +105,8 @@ def create_objects(pod: Pod) -> str:
         return "invalid spec"
     try:
         ensure_default_deny(spec.namespace)
+        for claim in pod_claim_manifests(spec, settings.PODS_POD_CLAIM_SIZE_MB, settings.PODS_STORAGE_CLASS):
+            _create_claim(claim)
         service = service_manifest(spec)
         if service is not None:
             _create_or_adopt("service", service, spec)
@@ -143,6 +146,14 @@ def ensure_default_deny(namespace: str) -> None:
 def forget_default_deny() -> None:
     """Check the default-deny policy again at the next spawn (tests that reset the cluster)."""
     _default_deny_checked.clear()
+
+
+def _create_claim(manifest: dict) -> None:
+    """A pod-private claim (``pvc`` mount): created once, kept across restarts (409: it exists)."""
+    try:
+        kube.create("pvc", manifest)
+    except AlreadyExists:
+        pass
 
 
 def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:

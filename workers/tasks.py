@@ -82,3 +82,42 @@ def collect_logs() -> dict | None:
             lock.release()
         except redis.exceptions.LockError:
             logger.warning("collect_logs: lock expired before the pass finished")
+
+
+@shared_task(name="workers.ensure_storage", bind=True, autoretry_for=(TransientKubeError,), retry_backoff=1,
+             retry_backoff_max=30, retry_jitter=True, max_retries=5)
+def ensure_storage(self, tenant_pk: int) -> str:
+    """Start the tenant's storage server and bring it up to date; re-run every second while it
+    starts (bounded: the next use or spawn wakes it again)."""
+    from workers.storage_server import ensure_storage as run
+
+    outcome = run(tenant_pk)
+    if outcome == "starting" and self.request.retries < settings.PODS_STORAGE_START_CHECKS:
+        raise self.retry(countdown=1, max_retries=settings.PODS_STORAGE_START_CHECKS)
+    return outcome
+
+
+@shared_task(name="workers.reap_idle_storage", ignore_result=True)
+def reap_idle_storage() -> list | None:
+    """Delete idle tenants' storage server Pods (claims and data stay)."""
+    from workers.storage_server import reap_idle_storage as run
+
+    lock = _singleton("reap_idle_storage", ttl=settings.PODS_STORAGE_REAP_SECONDS)
+    if not lock.acquire():
+        return None
+    try:
+        return run()
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            pass
+
+
+@shared_task(name="workers.remove_pod_claims", autoretry_for=(TransientKubeError,), retry_backoff=1,
+             retry_backoff_max=30, retry_jitter=True, max_retries=5)
+def remove_pod_claims(names: list, pod_uid: str) -> int:
+    """Delete the pod-private claims (``pvc`` mounts) of a deleted pod row (idempotent)."""
+    from workers.storage_server import remove_pod_claims as run
+
+    return run(names, pod_uid)

@@ -140,3 +140,25 @@ class LogsResponseSerializer(serializers.Serializer):
 
     logs = serializers.CharField()
     action_logs = serializers.ListField(child=serializers.CharField())
+
+
+class ExecutePodCommandsSerializer(StrictSerializer):
+    """tapipy's ``ExecutePodCommands``: ``["ls -l", ...]`` (each run by ``sh -c``) or ``[["ls", "-l"], ...]``."""
+
+    commands = serializers.ListField(min_length=1, max_length=100)
+    command_timeout = serializers.IntegerField(required=False, default=60, min_value=1, max_value=3600)
+    total_timeout = serializers.IntegerField(required=False, default=300, min_value=1, max_value=3600)
+    fail_on_non_success = serializers.BooleanField(required=False, default=True)
+
+    def validate_commands(self, value):
+        for index, command in enumerate(value):
+            if isinstance(command, str):
+                if not command.strip() or "\x00" in command:
+                    raise serializers.ValidationError(f"Command {index} is empty or holds a NUL byte.")
+            elif isinstance(command, list) and command and all(isinstance(a, str) and "\x00" not in a
+                                                                for a in command) and command[0]:
+                continue
+            else:
+                raise serializers.ValidationError(
+                    f"Command {index} must be a string or a non-empty list of strings.")
+        return value

@@ -6,6 +6,7 @@ service function, render. Messages follow upstream's, so tapipy users see famili
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 
 from core.envelope import ok
@@ -15,13 +16,21 @@ from pods import services
 from pods.choices import RESTART_FIELDS
 from pods.derive import derived_spec, ensure_credentials
 from pods.models import Pod, PodEvent, PodLogRun, PodPermission
+from pods.services import files
 from templates_catalog.api.rendering import render_tag
 from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
-from .rendering import display_rows, redact_mounts, render_action_logs, render_log_run, render_pod
+from .rendering import (
+    display_rows,
+    redact_mounts,
+    render_action_logs,
+    render_log_run,
+    render_pod,
+)
 from .serializers import (
     CredentialsResponseSerializer,
+    ExecutePodCommandsSerializer,
     LogsResponseSerializer,
     NewPodSerializer,
     NewTemplateTagFromPodSerializer,
@@ -29,6 +38,7 @@ from .serializers import (
     SetPermissionSerializer,
     UpdatePodSerializer,
 )
+from .uploads import forward_upload
 
 UPDATE_NOTE = ["Pod will require restart when updating command, environment_variables,",
                "status_requested, volume_mounts, networking, or resources."]
@@ -51,6 +61,7 @@ class PodViewSet(viewsets.GenericViewSet):
         "set_permission": CanAdminPod, "delete_permission": CanAdminPod, "destroy": CanAdminPod,
         "start": CanAdminPod, "stop": CanAdminPod, "restart": CanAdminPod,
         "save_pod_as_template_tag": CanAdminPod,
+        "exec_commands": CanUsePod, "upload_to_pod": CanUsePod,
     }
 
     def get_queryset(self):
@@ -240,6 +251,47 @@ class PodViewSet(viewsets.GenericViewSet):
         grab = QueryFlag.read(request, "grab_latest_template_tag")
         pod = services.pod_restart(pod=self.get_object(), actor=self._actor(), grab_latest_template_tag=grab)
         return ok(render_pod(pod), "Updated pod's status_requested to RESTART.")
+
+    # --- Commands and files in the running pod -------------------------------------------------
+
+    @extend_schema(operation_id="exec_pod_commands", request=ExecutePodCommandsSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"], url_path="exec")
+    def exec_commands(self, request, pod_id=None):
+        pod = self.get_object()
+        data = self._validated(ExecutePodCommandsSerializer, request.data)
+        result = files.pod_exec(pod=pod, principal=request.user, commands=data["commands"],
+                                command_timeout=data["command_timeout"], total_timeout=data["total_timeout"],
+                                fail_on_non_success=data["fail_on_non_success"])
+        done, total = result["successful_commands"], result["total_commands"]
+        if done == total == len(data["commands"]):
+            message = "All Commands Successful"
+        else:
+            failed = next((r for r in result["execution_results"] if r["success"] is not True), None)
+            reason = ("a timeout" if failed and isinstance(failed["success"], str) else "a command failure") \
+                if failed else "the total timeout"
+            message = f"{done} of {len(data['commands'])} commands successful - Execution stopped due to {reason}"
+        return ok(result, message)
+
+    @extend_schema(operation_id="upload_to_pod", responses=OpenApiTypes.OBJECT,
+                   request={"multipart/form-data": {"type": "object", "properties": {
+                       "file": {"type": "string", "format": "binary"}, "dest_path": {"type": "string"}},
+                       "required": ["file", "dest_path"]}})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def upload_to_pod(self, request, pod_id=None):
+        pod = self.get_object()
+        length = request.META.get("CONTENT_LENGTH")
+        handler = forward_upload(request, lambda: files.pod_upload_writer(
+            pod=pod, content_length=int(length) if length and length.isdigit() else None))
+        raw = handler.small.get("dest_path", b"").decode("utf-8", errors="strict").strip()
+        try:
+            dest_path = files.clean_pod_path(raw)
+        except Exception:
+            handler.writer.abort()
+            raise
+        written = handler.writer.commit(dest_path)
+        PodEvent.for_pod(pod, actor=self._actor(), kind="note",
+                         message=f"{self._actor()} uploaded a file to {dest_path} ({written} bytes)").save()
+        return ok({"uploaded": dest_path, "pod_name": pod.pod_id, "bytes": written}, "File uploaded to pod successfully.")
 
     # --- Templates ------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ keys and drop the old models from the state. No SQL: the tables and their rows s
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 MOVED = ("tenant", "tenantkey")
 
 

@@ -4,8 +4,18 @@ from .events import PodEvent, PodEventKind
 from .logs import PodLogRun
 from .permissions import PodPermission
 from .pods import Pod, PodQuerySet, k8s_name
+from .volumes import (
+    Snapshot,
+    SnapshotPermission,
+    StorageEvent,
+    StorageServer,
+    StorageStatus,
+    Volume,
+    VolumePermission,
+)
 
 __all__ = [
     "Pod", "PodCredentials", "PodEvent", "PodEventKind", "PodLogRun", "PodPermission",
-    "PodQuerySet", "k8s_name",
+    "PodQuerySet", "Snapshot", "SnapshotPermission", "StorageEvent", "StorageServer", "StorageStatus",
+    "Volume", "VolumePermission", "k8s_name",
 ]

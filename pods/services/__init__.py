@@ -9,9 +9,11 @@ from .pods import (
                    pod_stop,
                    pod_update,
 )
+from .storage import snapshot_delete, volume_delete
 from .templated import pod_save_as_template_tag
 
 __all__ = [
     "actor_of", "permission_lines", "pod_create", "pod_delete", "pod_permission_delete",
     "pod_permission_set", "pod_restart", "pod_save_as_template_tag", "pod_start", "pod_stop", "pod_update",
+    "snapshot_delete", "volume_delete",
 ]

@@ -17,6 +17,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
 from core.permissions import PermissionLevel
 from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
 from pods.derive import ledger_after, materialise, value_location
+from pods.lifecycle import _send as _send_task
 from pods.lifecycle import (
     remove_objects_of_deleted_pod,
     request_status,
@@ -27,13 +28,16 @@ from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermissi
 from pods.models.pods import DEFAULT_TIME_TO_STOP
 from podspec import images
 from podspec.merge import MERGED_FIELDS
-from podspec.mounts import normalise_volume_mounts
+from podspec.mounts import normalise_volume_mounts, pod_claim_name
 from podspec.networking import default_networking, normalise_networking
 from podspec.resources import normalise_resources
 from templates_catalog.models import image_allowed, image_denied
 from tenancy.models import Tenant
 
+from .mounts import authorize_mounts
 from .templated import newest_like, template_version_for
+
+REMOVE_CLAIMS_TASK = "workers.remove_pod_claims"
 
 # Fields whose values may be shown in an event message (never environment values or mounts).
 _SHOWN_IN_EVENTS = ("image", "description", "status_requested", "time_to_stop_default",
@@ -154,7 +158,7 @@ def pod_create(*, principal, data: dict) -> Pod:
         raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
                        metadata={"pod_id": pod_id})
     version = template_version_for(principal=principal, reference=data.get("template", ""))
-    volume_mounts = normalise_volume_mounts(data.get("volume_mounts", {}))
+    volume_mounts = authorize_mounts(principal=principal, mounts=normalise_volume_mounts(data.get("volume_mounts", {})))
     wants_on = data.get("status_requested", RequestedStatus.ON) != RequestedStatus.OFF
     now = timezone.now()
     pod = Pod(
@@ -245,6 +249,8 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     before = {name: getattr(current, name) for name in _UPDATE_TRACKED}
     before_ledger = list(current.modified_fields or ())
     sent = {name: _new_value(current, name, value) for name, value in data.items() if name != "template"}
+    if "volume_mounts" in sent:
+        authorize_mounts(principal=principal, mounts=sent["volume_mounts"], previous=current.volume_mounts)
     for name, value in sent.items():
         setattr(current, name, value)
     if "template" in data:
@@ -312,10 +318,14 @@ def pod_delete(*, pod: Pod, actor: str) -> None:
     label, so a new pod with the same id never adopts them. The event survives the row.
     """
     uid, tenant_id, pod_id, k8_name = pod.uid, pod.tenant_id, pod.pod_id, pod.k8_name
+    claims = sorted({pod_claim_name(k8_name, m["source_id"]) for m in (pod.volume_mounts or {}).values()
+                     if m and m.get("type") == "pvc" and m.get("source_id")})
     pod.delete()
     PodEvent.objects.create(pod=None, pod_uid=uid, tenant_id=tenant_id, pod_name=pod_id, actor=actor,
                             kind=PodEventKind.DELETED, message=f"Pod deleted by {actor}")
     remove_objects_of_deleted_pod(k8_name, uid)
+    if claims:  # the pod-private claims of its pvc mounts go with it
+        transaction.on_commit(lambda: _send_task(REMOVE_CLAIMS_TASK, claims, str(uid)))
 
 
 def pod_start(*, pod: Pod, actor: str) -> Pod:

@@ -75,7 +75,7 @@ class TemplatePodDefinitionSerializer(PodSpecSerializer):
 
     def validate_volume_mounts(self, value):
         try:
-            return normalise_volume_mounts(value)
+            return normalise_volume_mounts(value, for_template=True)
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.under("volume_mounts")) from None
 

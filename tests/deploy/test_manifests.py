@@ -11,7 +11,7 @@ from tests.deploy.manifests import (OVERLAYS, ROOT, SERVICE_NAMESPACE, config_da
 K8S_VERSION = "1.28.0"
 RENDERINGS = [f"overlays/{o}" for o in OVERLAYS] + [f"overlays/{o}/migrate" for o in OVERLAYS]
 APP_COMPONENTS = {"web", "worker", "beat", "watcher", "migrate"}
-API_CLIENTS = {"pods-worker", "pods-watcher"}  # the only ServiceAccounts with a Role
+API_CLIENTS = {"pods-worker", "pods-watcher", "pods-web"}  # the only ServiceAccounts with a Role
 
 
 def full(overlay):
@@ -67,7 +67,7 @@ def test_the_service_namespace_enforces_the_restricted_pod_security_standard(ove
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_the_worker_and_watcher_get_a_kubernetes_token(overlay):
+def test_only_the_worker_watcher_and_web_get_a_kubernetes_token(overlay):
     objects = full(overlay)
     accounts = {sa["metadata"]["name"]: sa for sa in of_kind(objects, "ServiceAccount")}
     for obj, pod in workloads(objects):
@@ -79,7 +79,7 @@ def test_only_the_worker_and_watcher_get_a_kubernetes_token(overlay):
         if name not in API_CLIENTS:
             assert account["automountServiceAccountToken"] is False, name
     web = named(objects, "Deployment", "pods-web")["spec"]["template"]["spec"]
-    assert web["serviceAccountName"] == "pods-web" and web["automountServiceAccountToken"] is False
+    assert web["serviceAccountName"] == "pods-web" and web["automountServiceAccountToken"] is True
     assert not any(e["name"] == "KUBECONFIG" for e in web["containers"][0].get("env", []))
 
 
@@ -106,9 +106,12 @@ def test_roles_are_namespaced_to_the_pods_and_bound_only_to_the_api_clients(over
             assert rule["apiGroups"] == [""] or (rule["apiGroups"] == ["networking.k8s.io"]
                                                   and rule["resources"] == ["networkpolicies"])
             assert "*" not in rule["verbs"] and not any("*" in r for r in rule["resources"])
-            assert not {"pods/exec", "pods/attach", "serviceaccounts"} & set(rule["resources"])
+            assert not {"pods/attach", "serviceaccounts"} & set(rule["resources"])
             if "secrets" in rule["resources"]:  # the pods' credentials go in; nothing reads one back
                 assert rule["resources"] == ["secrets"] and rule["verbs"] == ["create"]
+            if "pods/exec" in rule["resources"]:  # files and commands (docs/volumes.md): exec and only exec
+                assert rule["resources"] == ["pods/exec"] and set(rule["verbs"]) == {"create", "get"}
+                assert role["metadata"]["name"] in ("pods-web", "pods-worker")
             assert not {"update", "patch", "deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
 
 

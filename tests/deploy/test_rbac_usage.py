@@ -3,9 +3,10 @@
 A kubesim with RBAC enforced holds the ServiceAccounts, Roles and RoleBindings rendered from
 deploy/overlays/production, in their namespaces. The test then drives every Kubernetes path of
 the service through the real code, each component with its own ServiceAccount token (as
-deployed): the API (web) for creating, stopping and deleting pods; the worker for spawning
+deployed): the API (web) for creating, stopping and deleting pods, and for volume files (exec
+into the storage server); the worker for spawning
 (including replacing a previous run's leftovers), the sweep, orphan collection, log collection
-and the removal of a deleted pod's objects; the watcher for its list, watch and a crash's log tail.
+the removal of a deleted pod's objects, and starting and reaping a tenant's storage server; the watcher for its list, watch and a crash's log tail.
 kubesim records which verb on which resource each identity used. The test fails when the code
 needed something the Role refused, or when a Role grants something nothing used.
 
@@ -181,6 +182,43 @@ def test_each_role_grants_exactly_what_its_component_uses(cluster, deployed, cli
     assert status(pods["full"]) == S.STOPPED, refusals(cluster)
     assert [p.metadata.name for p in cluster.core.list_namespaced_pod(namespace).items] == [pods["crashy"].k8_name]
 
+    # Storage: the web asks for a volume (no server yet), the worker starts the tenant's storage
+    # server (claim, Service, Pod, then mkdir through exec); the web's file operations exec into it.
+    from workers.storage_server import ensure_storage, reap_idle_storage
+
+    settings.PODS_STORAGE_WAIT_SECONDS = 0
+    cluster.use("web")
+    assert api.post("/v3/pods/volumes", {"volume_id": "data"}, format="json").status_code == 200
+    cluster.use("worker")
+    tenant_pk = pods["full"].tenant_id
+    for _ in range(10):
+        if ensure_storage(tenant_pk) == "ready":
+            break
+        cluster.advance(2)
+    assert ensure_storage(tenant_pk) == "ready", refusals(cluster)
+    cluster.use("web")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    assert api.post("/v3/pods/volumes/data/upload/f.txt", {"file": SimpleUploadedFile("f", b"x")},
+                    format="multipart").status_code == 200, refusals(cluster)
+    assert api.get("/v3/pods/volumes/data/list").status_code == 200, refusals(cluster)
+    cluster.use("worker")
+    settings.PODS_STORAGE_IDLE_SECONDS = 1
+    from pods.models import StorageServer
+
+    StorageServer.objects.update(last_used_at="2000-01-01T00:00:00Z")
+    assert reap_idle_storage() == ["dev"], refusals(cluster)
+    # A pod with a pvc mount: its private claim is created at spawn, deleted with the pod.
+    from workers.storage_server import remove_pod_claims
+
+    cluster.use("web")
+    assert api.post("/v3/pods", {"pod_id": "withclaim", "image": "kubesim/web:1", "volume_mounts": {
+        "/db": {"type": "pvc", "source_id": "db"}}}, format="json").status_code == 200
+    claimed = Pod.objects.select_related("tenant").get(pod_id="withclaim")
+    cluster.use("worker")
+    assert reconcile_pod(claimed.pk) == "created", refusals(cluster)
+    assert remove_pod_claims([f"{claimed.k8_name}-pvc-db"], str(claimed.uid)) == 1, refusals(cluster)
+
     usage = cluster.usage()
     refused = [u for u in usage if u["forbidden"]]
     assert not refused, f"the code needed grants the Roles lack: {refused}"
@@ -189,7 +227,11 @@ def test_each_role_grants_exactly_what_its_component_uses(cluster, deployed, cli
         mine = [u for u in usage if u["user"] == user]
         assert {u["namespace"] for u in mine} <= {namespace}, f"{component} left the pods' namespace"
         used, granted = used_by(mine), role_grants(deployed["rbac"], namespace, f"pods-{component}", SYSTEM)
+        if ("get", "", "pods/exec") in used:
+            # A WebSocket exec is a GET (kubesim authorizes it as get); API servers since 1.30
+            # (KEP-4006) also authorize it as create, so the Role grants both.
+            used.add(("create", "", "pods/exec"))
         assert used <= granted, f"{component} used what its Role does not grant: {sorted(used - granted)}"
         assert granted <= used, f"{component}'s Role grants what it never used: {sorted(granted - used)}"
-    # The web and beat have no Role and made no request at all.
-    assert not [u for u in usage if u["user"].endswith(("pods-web", "pods-beat"))]
+    # beat has no Role and made no request at all; the web only exec'd (checked above).
+    assert not [u for u in usage if u["user"].endswith("pods-beat")]

@@ -147,12 +147,18 @@ def test_image_allow_list_comes_from_settings(tenant, alice, settings):
 
 
 @pytest.mark.parametrize("mounts,field", [
-    ({"myvol": {"type": "tapisvolume", "mount_path": "/data"}}, "volume_mounts.myvol"),
+    ({"myvol": {"type": "tapisvolume", "mount_path": "/data"}}, "volume_mounts./data"),
     ({"/data": {"type": "tapissnapshot", "source_id": "snap1"}}, "volume_mounts./data"),
-    ({"/data": {"type": "pvc", "source_id": "claim"}}, "volume_mounts./data"),
 ])
-def test_volume_mounts_are_refused_until_volumes_exist(tenant, alice, mounts, field):
-    assert_400_naming(create(alice, volume_mounts=mounts), field, "arrive with the volumes feature")
+def test_mounts_of_volumes_the_caller_cannot_see_are_refused(tenant, alice, mounts, field):
+    assert_400_naming(create(alice, volume_mounts=mounts), field, "that you can see")
+
+
+def test_pvc_mount_is_a_pod_private_claim(tenant, alice):
+    response = create(alice, volume_mounts={"/data": {"type": "pvc", "source_id": "claim", "sub_path": "db"}})
+    assert response.status_code == 200, response.json()
+    assert response.json()["result"]["volume_mounts"]["/data"] == {
+        "type": "pvc", "source_id": "claim", "sub_path": "db", "read_only": False}
 
 
 @pytest.mark.parametrize("mounts,field,words", [
@@ -177,11 +183,10 @@ def test_ephemeral_mounts_are_stored_path_keyed_in_both_formats(tenant, alice):
     assert new.json()["result"]["volume_mounts"]["/etc/app.conf"]["config_content"] == "<redacted>"
 
 
-def test_legacy_name_keyed_mounts_are_converted_to_path_keyed(monkeypatch):
-    """The conversion itself (volume types are refused at the API until volumes exist)."""
+def test_legacy_name_keyed_mounts_are_converted_to_path_keyed():
+    """The conversion itself (the API then checks the caller's access to each source)."""
     from podspec import mounts as spec
 
-    monkeypatch.setattr(spec, "VOLUMES_AVAILABLE", True)
     converted = spec.normalise_volume_mounts({
         "myvol": {"type": "tapisvolume", "mount_path": "/data", "sub_path": "a"},
         "snap": {"type": "tapissnapshot"},  # no mount_path: upstream's default path

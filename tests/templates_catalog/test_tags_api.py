@@ -107,7 +107,7 @@ def test_get_tag_missing_or_malformed(template, client_for, tag_id, status, fiel
     ({"pod_definition": {"networking": {"default": {"protocol": "udp"}}}},
      "pod_definition.networking.default.protocol", "http"),
     ({"pod_definition": {"volume_mounts": {"/data": {"type": "tapisvolume", "source_id": "v"}}}},
-     "pod_definition.volume_mounts./data", "not available yet"),
+     "pod_definition.volume_mounts./data", "template cannot mount a tapisvolume"),
     ({"pod_definition": {"template": "Bad:Ref"}}, "pod_definition.template", "not a template id"),
     ({"pod_definition": {"template": "nosuch"}}, "pod_definition.template", "not found"),
     ({"pod_definition": {"time_to_stop_default": 10}}, "pod_definition.time_to_stop_default", "300"),

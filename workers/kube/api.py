@@ -23,14 +23,14 @@ def _verb(verb: str, kind: str):
     """The client method that does ``verb`` (create, read, delete) to ``kind``."""
     if kind == "networkpolicy":
         return getattr(kube_client.networking_v1(), f"{verb}_namespaced_network_policy")
-    plural = {"configmap": "config_map"}.get(kind, kind)
-    if kind not in ("pod", "service", "configmap", "secret"):
+    plural = {"configmap": "config_map", "pvc": "persistent_volume_claim"}.get(kind, kind)
+    if kind not in ("pod", "service", "configmap", "secret", "pvc"):
         raise ValueError(f"unknown kind {kind!r}")
     return getattr(kube_client.core_v1(), f"{verb}_namespaced_{plural}")
 
 
 def create(kind: str, manifest: dict) -> dict:
-    """Create a Pod, Service, ConfigMap, Secret or NetworkPolicy; raises AlreadyExists when the
+    """Create a Pod, Service, ConfigMap, Secret, NetworkPolicy or PersistentVolumeClaim (``pvc``); raises AlreadyExists when the
     name is taken.
 
     The answer of a Secret's create holds its data: callers keep it to themselves (never log it).

@@ -66,6 +66,10 @@ class PodSpec:
     local_only: frozenset = frozenset()
     # The NetworkPolicy peer that selects the proxy's pods (from settings).
     proxy_peer: dict = field(default_factory=dict)
+    # Volumes and snapshots: (mount path, NFS server IP, export path, read-only), docs/volumes.md.
+    nfs_mounts: tuple = ()
+    # Pod-private claims of ``pvc`` mounts: (mount path, claim name, sub path, read-only).
+    claim_mounts: tuple = ()
 
 
 def file_secret_name(spec: PodSpec, mount_path: str) -> str:
@@ -162,6 +166,10 @@ def pod_manifest(spec: PodSpec) -> dict:
                                                        "defaultMode": int(mode, 8)}})
             container["volumeMounts"].append({"name": volume, "mountPath": path, "subPath": _file_name(path),
                                               "readOnly": True})
+    storage_volumes, storage_mounts = storage_volumes_of(spec)
+    if storage_volumes:
+        volumes.extend(storage_volumes)
+        container.setdefault("volumeMounts", []).extend(storage_mounts)
     if spec.command:
         container["command"] = list(spec.command)
     if spec.args:
@@ -263,3 +271,114 @@ def network_policy(spec: PodSpec, owner_uid: str) -> dict:
                          "ownerReferences": [owner]},
             "spec": {"podSelector": {"matchLabels": {LABEL_POD_UID: spec.pod_uid, LABEL_INSTANCE: spec.instance_id}},
                      "policyTypes": ["Ingress"], "ingress": rules}}
+
+
+# --- The tenant storage server (docs/volumes.md) ------------------------------------------------
+
+LABEL_STORAGE_TENANT = "pods-service/storage-tenant"
+# Not MANAGED_BY: the sweep and the watcher look only at user pods; the storage server has its
+# own reconciler (workers.storage_server) and is never an orphan of a pod row.
+STORAGE_MANAGED_BY = "pods-service-storage"
+NFS_PORT = 2049
+EXPORT_ROOT = "/exports"
+
+
+@dataclass(frozen=True)
+class StorageServerSpec:
+    name: str
+    namespace: str
+    tenant_id: str
+    image: str
+    capacity_mb: int
+    storage_class: str = ""  # empty: the cluster's default StorageClass
+
+
+def storage_server_name(site_id: str, tenant_id: str) -> str:
+    """``pods-storage-{site}-{tenant}``: the server Pod, its Service and its claim share it."""
+    full = f"pods-storage-{site_id}-{tenant_id}"
+    if len(full) <= 63:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return f"{full[:54].rstrip('-')}-{digest}"
+
+
+def _storage_labels(spec: StorageServerSpec) -> dict:
+    return {LABEL_MANAGED_BY: STORAGE_MANAGED_BY, LABEL_STORAGE_TENANT: spec.tenant_id}
+
+
+def storage_claim_manifest(spec: StorageServerSpec) -> dict:
+    """The tenant's one ReadWriteOnce claim, as large as its storage quota (the cluster enforces it)."""
+    claim = {"accessModes": ["ReadWriteOnce"],
+             "resources": {"requests": {"storage": f"{spec.capacity_mb}Mi"}}}
+    if spec.storage_class:
+        claim["storageClassName"] = spec.storage_class
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": _storage_labels(spec)},
+            "spec": claim}
+
+
+def storage_service_manifest(spec: StorageServerSpec) -> dict:
+    """The NFS Service user pods mount (by its ClusterIP: nodes resolve no cluster DNS)."""
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": _storage_labels(spec)},
+            "spec": {"type": "ClusterIP", "selector": _storage_labels(spec),
+                     "ports": [{"name": "nfs", "port": NFS_PORT, "targetPort": NFS_PORT, "protocol": "TCP"}]}}
+
+
+def storage_pod_manifest(spec: StorageServerSpec) -> dict:
+    """The NFS server Pod exporting ``/exports`` (the claim). The kernel NFS server needs a
+    privileged container; it runs no user code, and only our exec reaches its shell."""
+    container = {
+        "name": "nfs",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "env": [{"name": "SHARED_DIRECTORY", "value": EXPORT_ROOT}],
+        "ports": [{"name": "nfs", "containerPort": NFS_PORT, "protocol": "TCP"}],
+        "securityContext": {"privileged": True},
+        "volumeMounts": [{"name": "data", "mountPath": EXPORT_ROOT}],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": _storage_labels(spec)},
+            "spec": {"restartPolicy": "Always", "automountServiceAccountToken": False,
+                     "enableServiceLinks": False, "containers": [container],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": spec.name}}]}}
+
+
+def _mount_volume_name(kind: str, mount_path: str) -> str:
+    return f"{kind}-{hashlib.sha256(mount_path.encode()).hexdigest()[:10]}"
+
+
+def storage_volumes_of(spec: PodSpec) -> tuple[list, list]:
+    """The pod's ``nfs`` volumes (volumes, snapshots) and claims (``pvc``), and their mounts."""
+    volumes, mounts = [], []
+    for mount_path, server, path, read_only in spec.nfs_mounts:
+        name = _mount_volume_name("nfs", mount_path)
+        volumes.append({"name": name, "nfs": {"server": server, "path": path, "readOnly": bool(read_only)}})
+        mounts.append({"name": name, "mountPath": mount_path, "readOnly": bool(read_only)})
+    for mount_path, claim, sub_path, read_only in spec.claim_mounts:
+        name = _mount_volume_name("pvc", mount_path)
+        volumes.append({"name": name, "persistentVolumeClaim": {"claimName": claim, "readOnly": bool(read_only)}})
+        mount = {"name": name, "mountPath": mount_path, "readOnly": bool(read_only)}
+        if sub_path:
+            mount["subPath"] = sub_path
+        mounts.append(mount)
+    return volumes, mounts
+
+
+def pod_claim_manifests(spec: PodSpec, size_mb: int, storage_class: str = "") -> list:
+    """The pod-private claims of its ``pvc`` mounts (kept across restarts, labelled with the pod)."""
+    result, seen = [], set()
+    for _, claim, _, _ in spec.claim_mounts:
+        if claim in seen:
+            continue
+        seen.add(claim)
+        body = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size_mb}Mi"}}}
+        if storage_class:
+            body["storageClassName"] = storage_class
+        result.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                       "metadata": {"name": claim, "namespace": spec.namespace,
+                                    "labels": {LABEL_MANAGED_BY: STORAGE_MANAGED_BY, LABEL_TENANT: spec.tenant_id,
+                                               LABEL_POD_ID: spec.pod_id, LABEL_POD_UID: spec.pod_uid}},
+                       "spec": body})
+    return result
