@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pods', '0004_tenants_moved'),
+        ('pods', '0005_security'),
         ('tenancy', '0001_initial'),
     ]
 
