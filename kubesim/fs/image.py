@@ -94,3 +94,13 @@ def stamp(node: Node, mtime: float) -> None:
         current.mtime = current.ctime = mtime
         if isinstance(current, Dir):
             todo.extend(current.children.values())
+
+
+# Images whose real layout gives a non-root user a home: (repository substring, path, uid, gid).
+# The Jupyter Docker Stacks run as jovyan (1000:100) in /home/jovyan, which that user owns.
+USER_HOMES = (("jupyter", "/home/jovyan", 1000, 100), ("jupyter", "/home/jovyan/work", 1000, 100))
+
+
+def user_homes(image_ref: str) -> list[tuple[str, int, int]]:
+    """Directories the image ships owned by its user (``(path, uid, gid)``), outermost first."""
+    return [(path, uid, gid) for needle, path, uid, gid in USER_HOMES if needle in (image_ref or "")]

@@ -250,6 +250,9 @@ class Filesystems:
             handle.write(text.encode())
             handle.node.mtime = handle.node.ctime = started
         c = _container(pod, container)
+        for path, uid, gid in image.user_homes(c.get("image", "")):
+            view.mkdir(path, 0o755, parents=True)
+            view.chown(path, uid, gid)
         workdir = c.get("workingDir")
         if workdir:
             try:

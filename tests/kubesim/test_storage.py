@@ -340,3 +340,13 @@ def test_web_image_leaves_its_files_whatever_its_scenario(sim, core):
     sim.advance(10)
     assert core.read_namespaced_pod("w", "default").status.container_statuses[0] \
         .restart_count >= 1
+
+
+def test_a_jupyter_image_gives_its_user_a_home_it_owns(sim, core):
+    pod_with(core, "nb", [], [], image="quay.io/jupyter/minimal-notebook:latest",
+             securityContext={"runAsUser": 1000, "runAsGroup": 100})
+    pod_with(core, "plain", [], [], securityContext={"runAsUser": 1000})
+    sim.advance(5)
+    assert sh(sim, "nb", "touch /home/jovyan/work/a && stat -c '%u:%g' /home/jovyan").stdout == b"1000:100\n"
+    denied = sh(sim, "plain", "mkdir /home/jovyan")
+    assert denied.status != 0 and b"Permission denied" in denied.stderr
