@@ -6,4 +6,7 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self):
+        from . import cache
         from .identity import schema  # noqa: F401  (registers the OpenAPI auth schemes)
+
+        cache.connect_signals()

@@ -51,6 +51,16 @@ def _plain_static_storage(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_tenant_cache():
+    """Each test's tenants are new rows (the last test's were rolled back): start from an empty cache."""
+    from tenancy import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def api():
     """A DRF test client."""

@@ -5,6 +5,7 @@ import jwt
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 
+from tenancy import cache
 from tenancy.models import Tenant
 
 from .errors import AuthFailed
@@ -44,14 +45,21 @@ def require_rs256(header: dict):
 
 
 def active_tenant(tenant_id, **lookup) -> Tenant:
-    """The active tenant, or 401 naming the problem."""
-    try:
-        tenant = Tenant.objects.get(**lookup) if lookup else Tenant.objects.get(tenant_id=tenant_id)
-    except Tenant.DoesNotExist:
-        raise AuthFailed(f"Unknown tenant {tenant_id!r}.") from None
-    if not tenant.is_active:
-        raise AuthFailed(f"Tenant {tenant.tenant_id!r} is inactive.")
-    return tenant
+    """The active tenant (from the per-process cache, :mod:`tenancy.cache`), or 401 naming the problem.
+
+    ``oidc_issuer=...`` looks the tenant up by its OIDC issuer instead of its id.
+    """
+    return active_tenant_entry(tenant_id, **lookup).tenant
+
+
+def active_tenant_entry(tenant_id, *, oidc_issuer=None) -> cache.TenantEntry:
+    """The active tenant with its active keys, or 401 naming the problem."""
+    entry = cache.tenant_entry_for_issuer(oidc_issuer) if oidc_issuer else cache.tenant_entry(tenant_id)
+    if entry is None:
+        raise AuthFailed(f"Unknown tenant {tenant_id!r}.")
+    if not entry.tenant.is_active:
+        raise AuthFailed(f"Tenant {entry.tenant.tenant_id!r} is inactive.")
+    return entry
 
 
 def decode_error_message(exc: jwt.PyJWTError, what="Token") -> str:
@@ -111,8 +119,9 @@ class TapisTokenAuthentication(BaseAuthentication):
         tenant_id = claims.get("tapis/tenant_id")
         if not isinstance(tenant_id, str) or not tenant_id:
             raise AuthFailed("Token lacks the 'tapis/tenant_id' claim.")
-        tenant = active_tenant(tenant_id)
-        claims = self._verify(token, header, tenant)
+        entry = active_tenant_entry(tenant_id)
+        tenant = entry.tenant
+        claims = self._verify(token, header, entry)
 
         username = claims.get("tapis/username")
         if not isinstance(username, str) or not username:
@@ -144,18 +153,18 @@ class TapisTokenAuthentication(BaseAuthentication):
         return build_principal(request, tenant, obo_user.strip(), "tapis-service")
 
     @staticmethod
-    def _verify(token: str, header: dict, tenant: Tenant) -> dict:
-        keys = list(tenant.keys.filter(is_active=True))
+    def _verify(token: str, header: dict, entry: cache.TenantEntry) -> dict:
+        keys = entry.keys
         kid = header.get("kid")
         if kid and any(k.kid == kid for k in keys):
             keys = [k for k in keys if k.kid == kid]
         if not keys:
-            raise AuthFailed(f"Tenant {tenant.tenant_id!r} has no active key to verify tokens.")
+            raise AuthFailed(f"Tenant {entry.tenant.tenant_id!r} has no active key to verify tokens.")
         last_error = None
         for key in keys:
             try:
                 return jwt.decode(
-                    token, key.public_key_pem, algorithms=["RS256"], leeway=settings.PODS_JWT_LEEWAY,
+                    token, key.key, algorithms=["RS256"], leeway=settings.PODS_JWT_LEEWAY,
                     options={"require": ["exp"], "verify_aud": False},
                 )
             except jwt.InvalidSignatureError as exc:
