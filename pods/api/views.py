@@ -15,7 +15,7 @@ from core.permissions import PermissionsResponseSerializer
 from pods import services
 from pods.choices import RESTART_FIELDS
 from pods.derive import derived_spec, ensure_credentials
-from pods.models import Pod, PodEvent, PodLogRun, PodPermission
+from pods.models import Pod, PodEvent, PodLogRun, PodPermission, visible_pod
 from pods.services import files
 from templates_catalog.api.rendering import render_tag
 from templates_catalog.api.serializers import TemplateTagResponseSerializer
@@ -79,7 +79,7 @@ class PodViewSet(viewsets.GenericViewSet):
 
     def get_object(self):
         pod_id = self.kwargs[self.lookup_field]
-        pod = self.get_queryset().filter(pod_id=pod_id).first()
+        pod = visible_pod(self.request.user, pod_id)  # one query, compiled once per process
         if pod is None:
             raise exceptions.NotFound(f"Pod with identifier pod_id: '{pod_id}' not found.")
         self.check_object_permissions(self.request, pod)

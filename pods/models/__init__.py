@@ -3,7 +3,7 @@ from .credentials import PodCredentials
 from .events import PodEvent, PodEventKind
 from .logs import PodLogRun
 from .permissions import PodPermission
-from .pods import Pod, PodQuerySet, k8s_name
+from .pods import Pod, PodQuerySet, k8s_name, visible_pod
 from .volumes import (
     Snapshot,
     SnapshotPermission,
@@ -17,5 +17,5 @@ from .volumes import (
 __all__ = [
     "Pod", "PodCredentials", "PodEvent", "PodEventKind", "PodLogRun", "PodPermission",
     "PodQuerySet", "Snapshot", "SnapshotPermission", "StorageEvent", "StorageServer", "StorageStatus",
-    "Volume", "VolumePermission", "k8s_name",
+    "Volume", "VolumePermission", "k8s_name", "visible_pod",
 ]

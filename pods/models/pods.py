@@ -5,6 +5,7 @@ Desired state is ``status_requested`` plus the spec fields; observed state is ``
 """
 import hashlib
 import uuid
+from types import SimpleNamespace
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Subquery, Value
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.permissions import PermissionLevel
+from core.prepared import PreparedQuery
 from pods.choices import PodStatus, RequestedStatus
 from podspec.networking import default_networking
 from tenancy.models import Tenant
@@ -143,6 +145,34 @@ class Pod(models.Model):
     def urls(self) -> dict[str, str]:
         """networking key → public host name."""
         return {key: entry.get("url", "") for key, entry in (self.networking or {}).items()}
+
+
+def _visible_pod_query(admin_mode: bool) -> PreparedQuery:
+    def build(tenant_pk, pod_id, username=""):
+        principal = SimpleNamespace(tenant=SimpleNamespace(pk=tenant_pk), username=username, admin_mode=admin_mode)
+        return Pod.objects.visible_to(principal).with_level(principal).filter(pod_id=pod_id).order_by()
+
+    kinds = {"tenant_pk": "int", "pod_id": "text"}
+    return PreparedQuery(build, **kinds) if admin_mode else PreparedQuery(build, **kinds, username="text")
+
+
+_VISIBLE_POD = {False: _visible_pod_query(False), True: _visible_pod_query(True)}
+
+
+def visible_pod(principal, pod_id: str) -> Pod | None:
+    """``principal``'s pod ``pod_id`` with its ``level`` annotation, or None if it may not see it.
+
+    The same rows as ``Pod.objects.visible_to(principal).with_level(principal)``, in one query
+    whose SQL is compiled once per process (:mod:`core.prepared`): the pod read path. The pod's
+    ``tenant`` is the principal's (the query requires it to be), so it is not joined.
+    """
+    rows = _VISIBLE_POD[bool(principal.admin_mode)].run(tenant_pk=principal.tenant.pk, pod_id=pod_id,
+                                                        username=principal.username)
+    if not rows:
+        return None
+    pod = rows[0]
+    pod.tenant = principal.tenant
+    return pod
 
 
 def k8s_name(site_id: str, tenant_id: str, pod_id: str) -> str:
