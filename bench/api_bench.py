@@ -136,9 +136,9 @@ def start_server(gunicorn_args: str):
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}")
         try:
-            requests.get(f"{base}/bench/floor-open", timeout=1)
+            requests.get(f"{base}/bench/floor-open", timeout=5)
             return proc, base
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("gunicorn did not answer within 60 s")

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -37,6 +38,10 @@ class Envelope:
     message: str = SUCCESS_MESSAGE
     metadata: dict = field(default_factory=dict)
     status: str = "success"
+    # Encode with orjson: one pass straight to bytes, several times faster than the stdlib on
+    # large lists. Only for results made of JSON's own types (str, int, float, bool, None,
+    # list, dict with str keys) and ``orjson.Fragment`` (pre-encoded JSON text).
+    orjson: bool = False
 
 
 def envelope_dict(result=None, *, status_word="success", message=SUCCESS_MESSAGE, metadata=None):
@@ -50,9 +55,9 @@ def envelope_dict(result=None, *, status_word="success", message=SUCCESS_MESSAGE
     }
 
 
-def ok(result, message=SUCCESS_MESSAGE, metadata=None, http_status=status.HTTP_200_OK):
-    """A success response with a message of the view's choosing."""
-    return Response(Envelope(result, message, metadata or {}), status=http_status)
+def ok(result, message=SUCCESS_MESSAGE, metadata=None, http_status=status.HTTP_200_OK, *, fast_json=False):
+    """A success response with a message of the view's choosing (``fast_json``: see ``Envelope.orjson``)."""
+    return Response(Envelope(result, message, metadata or {}, orjson=fast_json), status=http_status)
 
 
 class EnvelopeRenderer(JSONRenderer):
@@ -71,6 +76,8 @@ class EnvelopeRenderer(JSONRenderer):
         if isinstance(data, Envelope):
             body = envelope_dict(data.result, status_word=data.status, message=data.message,
                                  metadata=data.metadata)
+            if data.orjson and self.get_indent(accepted_media_type, renderer_context or {}) is None:
+                return orjson.dumps(body)
         elif code >= 400:
             if isinstance(data, dict) and "message" in data:
                 body = envelope_dict(data.get("result"), status_word="error", message=data["message"],

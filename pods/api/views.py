@@ -93,7 +93,7 @@ class PodViewSet(viewsets.GenericViewSet):
     @extend_schema(operation_id="list_pods", responses=PodResponseSerializer(many=True))
     def list(self, request):
         principal = request.user
-        rows = display_rows(Pod.objects.visible_to(principal).order_by("pod_id"))
+        rows = display_rows(Pod.objects.visible_to(principal).order_by("pod_id"), json_fragments=True)
         result = [render_pod(row) for row in rows]
         metadata = {}
         if principal.admin_mode:
@@ -103,7 +103,7 @@ class PodViewSet(viewsets.GenericViewSet):
                 "admin_mode": True, "user_accessible_ids": list(own),
                 "msg": "Admin mode: every pod of the tenant is listed.",
             }
-        return ok(result, "Pods retrieved successfully.", metadata)
+        return ok(result, "Pods retrieved successfully.", metadata, fast_json=True)
 
     @extend_schema(operation_id="create_pod", request=NewPodSerializer, responses=PodResponseSerializer)
     def create(self, request):
