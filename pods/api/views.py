@@ -22,11 +22,11 @@ from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
 from .rendering import (
-    display_rows,
     redact_mounts,
     render_action_logs,
     render_log_run,
     render_pod,
+    wire_pods,
 )
 from .serializers import (
     CredentialsResponseSerializer,
@@ -93,8 +93,7 @@ class PodViewSet(viewsets.GenericViewSet):
     @extend_schema(operation_id="list_pods", responses=PodResponseSerializer(many=True))
     def list(self, request):
         principal = request.user
-        rows = display_rows(Pod.objects.visible_to(principal).order_by("pod_id"), json_fragments=True)
-        result = [render_pod(row) for row in rows]
+        result = wire_pods(Pod.objects.visible_to(principal).order_by("pod_id"))
         metadata = {}
         if principal.admin_mode:
             own = (PodPermission.objects.filter(pod__tenant=principal.tenant, username=principal.username)

@@ -1,0 +1,64 @@
+"""The list's fast rendering (Postgres writes each pod's JSON) says exactly what get_pod says."""
+import datetime as dt
+import json
+
+from django.utils import timezone
+
+from core.permissions import PermissionLevel
+from pods.api.rendering import render_pod, wire_pods
+from pods.models import Pod, PodPermission
+from podspec.networking import default_networking
+
+UTC = dt.UTC
+
+
+def make(tenant, pod_id, **fields):
+    pod = Pod.objects.create(tenant=tenant, pod_id=pod_id, image="kubesim/happy",
+                             networking=default_networking(), **fields)
+    PodPermission.objects.create(pod=pod, username="alice", level=PermissionLevel.ADMIN)
+    return pod
+
+
+def test_wire_pods_matches_render_pod_field_for_field(tenant):
+    make(tenant, "plain")
+    make(tenant, "tricky",
+         description='quotes " and \\ backslash, newline\n, tab\t, unicode é ✓, control \x01',
+         command=["sh", "-c", "echo 'hi'"], arguments=["--x=1", ""],
+         environment_variables={"B": "2", "A": "x\"y", "NESTED": "{\"json\": true}"},
+         resources={"cpu_limit": 2000, "mem_limit": 3072, "gpus": 0},
+         status_container={"message": "ok", "restart_count": 3, "ratio": 0.5},
+         time_to_stop_instance=-1,
+         # whole seconds (isoformat writes no fraction), trailing zeros (it writes six digits)
+         creation_ts=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+         update_ts=dt.datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+         start_instance_ts=dt.datetime(2026, 1, 2, 3, 4, 5, 1, tzinfo=UTC),
+         time_to_stop_ts=timezone.now())
+    make(tenant, "secretmount", volume_mounts={
+        "/conf/app.ini": {"type": "ephemeral", "config_content": "password=hunter2"},
+        "/data": {"type": "ephemeral", "size_limit": "1Gi"}})
+    make(tenant, "tz", creation_ts=dt.datetime(2026, 6, 30, 23, 59, 59, 999999,
+                                               tzinfo=dt.timezone(dt.timedelta(hours=-5))))
+
+    queryset = Pod.objects.filter(tenant=tenant).order_by("pod_id")
+    import orjson
+
+    fast = json.loads(orjson.dumps(wire_pods(queryset)))
+    slow = json.loads(json.dumps([render_pod(pod) for pod in queryset]))
+    assert fast == slow
+    assert [list(p) for p in fast] == [list(p) for p in slow]  # same keys in the same order
+    by_id = {p["pod_id"]: p for p in fast}
+    assert by_id["secretmount"]["volume_mounts"]["/conf/app.ini"]["config_content"] == "<redacted>"
+    assert by_id["tricky"]["creation_ts"] == "2026-01-02T03:04:05"
+    assert by_id["tricky"]["update_ts"] == "2026-01-02T03:04:05.120000"
+    assert by_id["tz"]["creation_ts"] == "2026-07-01T04:59:59.999999"
+
+
+def test_list_endpoint_serves_the_fast_rendering_as_plain_json(tenant, alice):
+    make(tenant, "one", description="é")
+    response = alice.get("/v3/pods")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    assert list(body) == ["result", "status", "version", "message", "metadata"]
+    assert body["result"] == [json.loads(json.dumps(render_pod(Pod.objects.get(pod_id="one"))))]
+    assert alice.get("/v3/pods/one").json()["result"] == body["result"][0]
