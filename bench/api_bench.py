@@ -104,6 +104,14 @@ def seed(tenant_id: str, username: str, count: int, log_kb: int) -> str:
     return dev_token(tenant=tenant, username=username, ttl=3600)
 
 
+def creator(tenant_id: str, username: str) -> str:
+    """A token for the user create_pod acts as (so that the list keeps its N pods)."""
+    from tenancy.models import Tenant
+    from tenancy.services import dev_token
+
+    return dev_token(tenant=Tenant.objects.get(tenant_id=tenant_id), username=username, ttl=3600)
+
+
 def cleanup(tenant_id: str):
     """Drop the pods create_pod made and the wake-ups nobody consumed."""
     import redis
@@ -145,8 +153,9 @@ def start_server(gunicorn_args: str):
 
 
 class Endpoint:
-    def __init__(self, name, method, path_for, body_for=None, every=1):
+    def __init__(self, name, method, path_for, body_for=None, every=1, token=None):
         self.name, self.method, self.path_for, self.body_for, self.every = name, method, path_for, body_for, every
+        self.headers = {"X-Tapis-Token": token} if token else None
         self.times: list[float] = []
 
 
@@ -154,7 +163,7 @@ def timed(session, base, endpoint, i):
     path = endpoint.path_for(i)
     body = endpoint.body_for(i) if endpoint.body_for else None
     start = time.perf_counter()
-    response = session.request(endpoint.method, base + path, json=body)
+    response = session.request(endpoint.method, base + path, json=body, headers=endpoint.headers)
     content = response.content
     elapsed = (time.perf_counter() - start) * 1000
     if response.status_code != 200:
@@ -196,6 +205,7 @@ def main(argv=None):
     os.chdir(ROOT)
     prepare_database()
     token = args.token or seed(args.tenant, args.username, args.seed, args.log_kb)
+    creator_token = creator(args.tenant, f"{args.username}new")
     proc, base = (None, args.base_url.rstrip("/")) if args.base_url else start_server(args.gunicorn_args)
     run = secrets.token_hex(3)
     try:
@@ -213,7 +223,7 @@ def main(argv=None):
             Endpoint("floor_open", "GET", lambda i: "/bench/floor-open"),
             Endpoint("get_pod", "GET", lambda i: f"/v3/pods/{pod_ids[i % len(pod_ids)]}"),
             Endpoint("get_pod_logs", "GET", lambda i: f"/v3/pods/{pod_ids[0]}/logs"),
-            Endpoint("create_pod", "POST", lambda i: "/v3/pods", every=args.create_every,
+            Endpoint("create_pod", "POST", lambda i: "/v3/pods", every=args.create_every, token=creator_token,
                      body_for=lambda i: {"pod_id": f"{CREATED_PREFIX}{run}{next(created):06d}",
                                          "image": "kubesim/happy", "description": "api_bench create"}),
             Endpoint("list_pods", "GET", lambda i: "/v3/pods", every=args.list_every),
