@@ -2,6 +2,21 @@
 
 gunicorn trusts ``X-Forwarded-Proto`` and friends only from ``PODS_FORWARDED_ALLOW_IPS`` (the
 proxies in front of it), never from anyone (``*``): otherwise any client could claim HTTPS.
+
+The server model was chosen by measurement with ``bench/api_bench.py`` on the 2-core machine
+(figures in the README's "Performance" section and docs/performance.md):
+
+- **gthread workers with keep-alive**, not sync ones: a sync worker closes the connection after
+  every response, so each request pays a new TCP connection (the authenticated floor went from
+  about 7 ms with sync workers to about 3.5 ms with gthread); a proxy in front (Traefik, nginx)
+  reuses its upstream connections only if the server keeps them open.
+- **One process per core** (``WEB_CONCURRENCY``, default 2): request handling is Python, held
+  by the GIL, so a third process on two cores only adds context switches (it measured slower).
+- **4 threads per process**: enough to overlap database and Redis waits; 8 measured no better.
+  Each thread keeps its own database connection (``DATABASE_CONN_MAX_AGE``), so a web process
+  holds up to ``threads`` connections.
+
+Flags on the command line (the Procfile's ``--workers``) override these values.
 """
 import os
 
@@ -10,3 +25,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pods_project.settings")
 from django.conf import settings  # noqa: E402  (after the settings module is named)
 
 forwarded_allow_ips = ",".join(settings.PODS_FORWARDED_ALLOW_IPS)
+
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = 4
+keepalive = 5  # seconds an idle keep-alive connection stays open

@@ -274,7 +274,7 @@ PODS_ENCRYPTION_KEYS = env.list("PODS_ENCRYPTION_KEYS", secret=True, item=_encry
 PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30, min=0)
 # Each process keeps tenants and their active keys this many seconds (tenancy/cache.py): a key
 # rotated out or a tenant deactivated stops working everywhere within it. 0: no cache.
-PODS_TENANT_CACHE_SECONDS = env.float("PODS_TENANT_CACHE_SECONDS", default=5.0, min=0)
+PODS_TENANT_CACHE_SECONDS = env.int("PODS_TENANT_CACHE_SECONDS", default=5, min=0)
 # How long a fetched OIDC JWKS is trusted before it is fetched again (an unknown `kid` refetches).
 PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
 # The longest a request waits for an OIDC provider (discovery and key set together), seconds.
