@@ -96,7 +96,11 @@ def _get(cached: TenantEntry | None, **lookup) -> TenantEntry | None:
 def _handed_out(entry: TenantEntry | None) -> TenantEntry | None:
     if entry is None:
         return None
-    return TenantEntry(tenant=copy.copy(entry.tenant), keys=entry.keys, loaded_at=entry.loaded_at)
+    tenant = copy.copy(entry.tenant)
+    for name, value in vars(tenant).items():
+        if isinstance(value, (list, dict)):  # admins, service_token_tenants: not shared either
+            setattr(tenant, name, copy.copy(value))
+    return TenantEntry(tenant=tenant, keys=entry.keys, loaded_at=entry.loaded_at)
 
 
 def tenant_entry(tenant_id: str) -> TenantEntry | None:
