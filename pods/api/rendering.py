@@ -9,6 +9,7 @@ from django.db.models.functions import Cast
 
 from core.datetimes import wire_datetime
 from pods.models import Pod
+from podspec.secret_map import redacted as redacted_secret_map
 
 # Columns the rendering reads: lists load only these, as plain rows.
 DISPLAY_COLUMNS = (
@@ -16,11 +17,12 @@ DISPLAY_COLUMNS = (
     "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default",
     "time_to_stop_instance", "time_to_stop_ts", "networking", "resources", "compute_queue",
     "status", "status_container", "creation_ts", "update_ts", "start_instance_ts",
+    "secret_map", "healthchecks",
 )
 
 
 _JSON_COLUMNS = ("command", "arguments", "environment_variables", "volume_mounts", "networking",
-                 "resources", "status_container")
+                 "resources", "status_container", "secret_map", "healthchecks")
 _PLAIN_COLUMNS = tuple(name for name in DISPLAY_COLUMNS if name not in _JSON_COLUMNS)
 
 
@@ -77,6 +79,9 @@ def render_pod(pod: Pod | dict) -> dict:
         "creation_ts": wire_datetime(row["creation_ts"]),
         "update_ts": wire_datetime(row["update_ts"]),
         "start_instance_ts": wire_datetime(row["start_instance_ts"]),
+        # parity2: references and placeholders as written; literal values are never echoed.
+        "secret_map": redacted_secret_map(row["secret_map"]),
+        "healthchecks": row["healthchecks"],
     }
 
 

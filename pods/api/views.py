@@ -26,6 +26,7 @@ from .rendering import (
     redact_mounts,
     render_action_logs,
     render_log_run,
+    redacted_secret_map,
     render_pod,
 )
 from .serializers import (
@@ -159,6 +160,7 @@ class PodViewSet(viewsets.GenericViewSet):
         result.update({k: v for k, v in derived.spec.items() if k in result})
         # As get_pod shows it: file contents may hold secrets (resolved ones too).
         result["volume_mounts"] = redact_mounts(result["volume_mounts"])
+        result["secret_map"] = redacted_secret_map(result["secret_map"])
         return ok(result, "Final derived pod retrieved successfully.", {
             "credentials_resolved": resolve,
             "unresolved_placeholders": derived.unresolved,
