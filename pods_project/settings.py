@@ -450,7 +450,7 @@ SPECTACULAR_SETTINGS = {
 # nowhere (a pull failure): no pattern, so no other registry or repository gets in.
 DEV_IMAGES = ["kubesim/happy", "kubesim/web", "kubesim/crashloop", "kubesim/oom", "kubesim/imagepull-error",
               "kubesim/completes", "kubesim/fails", "kubesim/slow-start", "kubesim/unschedulable",
-              "kubesim/doesnotexist"]
+              "kubesim/unready", "kubesim/unhealthy", "kubesim/doesnotexist"]
 # Images every tenant may run besides the managed Image allow-list (kept by tenant admins
 # through the API, and holding the built-in catalog's images): comma-separated fnmatch patterns
 # over the image name (tag/digest ignored; "docker.io/library/" dropped, so "postgres" matches

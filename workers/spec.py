@@ -13,7 +13,7 @@ from podspec.images import image_name
 from podspec.resources import RESOURCE_DEFAULTS
 from templates_catalog.models import image_denied
 from workers.kube import client as kube_client
-from workers.kube.manifests import PodSpec
+from workers.kube.manifests import PodSpec, kube_probes
 
 
 def pod_spec_for(pod: Pod) -> PodSpec:
@@ -87,6 +87,8 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         files=files,
         nfs_mounts=nfs_mounts,
         claim_mounts=claim_mounts,
+        probes=kube_probes(spec.get("healthchecks"), ports.get("default")),
+        networking_requires_ready=(spec.get("healthchecks") or {}).get("networking_requires_ready", True),
     )
 
 

@@ -16,6 +16,7 @@ RESPONSE_FIELDS = {  # tapipy's PodResponseModel, exactly
     "status_requested", "volume_mounts", "time_to_stop_default", "time_to_stop_instance", "networking",
     "resources", "compute_queue", "time_to_stop_ts", "status", "status_container", "creation_ts",
     "update_ts", "start_instance_ts",
+    "secret_map", "healthchecks",  # parity2
 }
 NAIVE_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$")
 
