@@ -3,6 +3,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from pods.api.jupyter_views import ensure_jupyter_pod, upload_to_jupyter
+from pods.api.browser_auth import error_handler, pod_auth_callback, pod_auth_logout, pod_splash
 from pods.api.proxy_auth import PodProxyAuthView
 from pods.api.secrets_views import SecretViewSet
 from pods.api.storage_views import SnapshotViewSet, VolumeViewSet
@@ -28,6 +29,10 @@ urlpatterns = [
     path("pods/secrets/<str:secret_id>/permissions", _secret_permissions, name="secret-permissions"),
     path("pods/secrets/<str:secret_id>/permissions/<str:user>", _secret_permission, name="secret-permission"),
     path("pods/<str:pod_id_net>/auth", PodProxyAuthView.as_view(), name="pod-auth"),
+    path("pods/<str:pod_id_net>/auth/callback", pod_auth_callback, name="pod-auth-callback"),
+    path("pods/<str:pod_id_net>/auth/logout", pod_auth_logout, name="pod-auth-logout"),
+    path("error-handler/<int:status>", error_handler, name="error-handler"),
+    path("pod-splash", pod_splash, name="pod-splash"),
     path("pods/jupyter/ensure", ensure_jupyter_pod, name="jupyter-ensure"),
     path("pods/jupyter/<str:pod_id>/upload", upload_to_jupyter, name="jupyter-upload"),
     *router.urls,

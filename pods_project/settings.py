@@ -141,7 +141,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], item=
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Called over plain HTTP inside the cluster by probes and the proxy itself (forwardAuth, the
 # HTTP provider): never redirected.
-SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$"]
+SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$",
+                          r"^(v3/)?error-handler/\d+$", r"^(v3/)?pod-splash$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, min=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -276,6 +277,8 @@ PODS_JWT_LEEWAY = env.int("PODS_JWT_LEEWAY", default=30, min=0)
 PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
 # The longest a request waits for an OIDC provider (discovery and key set together), seconds.
 PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0, min=0.1)
+# How long a browser's login to a tapis_auth pod lasts (its session cookie), seconds.
+PODS_POD_AUTH_SESSION_SECONDS = env.int("PODS_POD_AUTH_SESSION_SECONDS", default=28800, min=60)
 # An issuer's keys are fetched at most once per this many seconds, across every process (Redis):
 # tokens naming unknown key ids cannot make the service fetch on every request.
 PODS_OIDC_REFETCH_SECONDS = env.float("PODS_OIDC_REFETCH_SECONDS", default=60.0, min=1)

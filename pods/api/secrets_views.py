@@ -5,6 +5,7 @@ and change its permissions. The value appears in one response only: ``get_secret
 """
 import re
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 
@@ -120,7 +121,7 @@ class SecretViewSet(_StorageViewSet):
         secret = secrets.secret_update(secret=secret, principal=request.user, data=data)
         return ok(render_secret(secret), "Secret updated successfully.")
 
-    @extend_schema(operation_id="delete_secret", responses=serializers.CharField())
+    @extend_schema(operation_id="delete_secret", responses=OpenApiTypes.STR)
     def destroy(self, request, secret_id=None):
         secret = self.get_object()
         secrets.secret_delete(secret=secret, principal=request.user)
