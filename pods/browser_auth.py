@@ -136,6 +136,8 @@ def finish_login(pod: Pod, key: str, *, code: str, state: str, login_cookie: str
     document = _provider(tenant.oidc_issuer)
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback_url(pod, key),
             "client_id": client_id, "code_verifier": login["verifier"]}
+    if settings.PODS_POD_AUTH_CLIENT_SECRET:
+        data["client_secret"] = settings.PODS_POD_AUTH_CLIENT_SECRET
     try:
         response = requests.post(document["token_endpoint"], data=data, timeout=settings.PODS_OIDC_HTTP_TIMEOUT,
                                  headers={"Accept": "application/json"})

@@ -279,6 +279,9 @@ PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
 PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0, min=0.1)
 # How long a browser's login to a tapis_auth pod lasts (its session cookie), seconds.
 PODS_POD_AUTH_SESSION_SECONDS = env.int("PODS_POD_AUTH_SESSION_SECONDS", default=28800, min=60)
+# The client secret of that login at the provider (client id: the tenant's OIDC audience), sent
+# with the code exchange when set; empty: a public client, protected by PKCE alone.
+PODS_POD_AUTH_CLIENT_SECRET = env.str("PODS_POD_AUTH_CLIENT_SECRET", default="", secret=True)
 # An issuer's keys are fetched at most once per this many seconds, across every process (Redis):
 # tokens naming unknown key ids cannot make the service fetch on every request.
 PODS_OIDC_REFETCH_SECONDS = env.float("PODS_OIDC_REFETCH_SECONDS", default=60.0, min=1)

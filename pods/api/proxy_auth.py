@@ -3,6 +3,7 @@ from django.http import HttpResponseRedirect
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,6 +39,16 @@ class TapisCookieScheme(OpenApiAuthenticationExtension):
                 "description": "A Tapis JWT held by the browser for a pod's domain (pod_auth only)."}
 
 
+class AnswerInJSON(BaseContentNegotiation):
+    """A browser's ``Accept: text/html`` reaches forwardAuth too: answer JSON (or a page) anyway."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class PodProxyAuthView(APIView):
     """200 with the entry's response headers when the caller may pass; 401/403/404 otherwise.
 
@@ -46,6 +57,7 @@ class PodProxyAuthView(APIView):
     """
 
     authentication_classes = [TapisTokenAuthentication, OIDCBearerAuthentication, TapisCookieAuthentication]
+    content_negotiation_class = AnswerInJSON
     permission_classes = []  # a browser without credentials is sent to its login (pods.browser_auth)
 
     @extend_schema(
