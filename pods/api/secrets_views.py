@@ -98,8 +98,8 @@ class SecretViewSet(_StorageViewSet):
     @extend_schema(operation_id="create_secret", request=NewSecretSerializer, responses=SecretResponseSerializer)
     def create(self, request):
         data = self._validated(NewSecretSerializer, request.data)
-        secret, created = secrets.secret_create(principal=request.user, data=data)
-        return ok(render_secret(secret), "Secret created successfully." if created else "Secret updated successfully.")
+        secret = secrets.secret_create(principal=request.user, data=data)
+        return ok(render_secret(secret), "Secret created successfully.")
 
     @extend_schema(operation_id="get_secret", responses=SecretResponseSerializer)
     def retrieve(self, request, secret_id=None):

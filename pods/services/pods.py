@@ -197,7 +197,7 @@ def pod_create(*, principal, data: dict) -> Pod:
             raise InvalidInput({"image": [f"This field is required: template '{version.reference}' "
                                              "sets no image."]})
         _check_not_denied(tenant, pod.image)
-    _check_secret_uses(pod)
+    _check_secret_uses(pod, required=wants_on or version is not None)
     _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"],
                   creator=principal.username)
     try:
@@ -287,7 +287,8 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     if current.template_tag_id is not None and not current.image:
         raise InvalidInput({"image": ["This field is required: the template sets no image."]})
     generated_before = current.generated_secrets_encrypted
-    _check_secret_uses(current)
+    _check_secret_uses(current, required=current.status_requested != RequestedStatus.OFF
+                       or current.template_tag_id is not None)
     extra_secret = ["generated_secrets_encrypted"] if current.generated_secrets_encrypted != generated_before else []
     if "resources" in changes:
         old, new = before["resources"] or {}, changes["resources"]
@@ -323,13 +324,14 @@ def _written_secret_map(*, tenant, principal, value: dict, pod_id: str) -> dict:
     return expanded
 
 
-def _check_secret_uses(pod: Pod) -> None:
-    """After the template merge: every ``${pods:secrets:KEY}`` has its entry, every required
-    value is given; ``${pods:random:N}`` values are generated (once)."""
+def _check_secret_uses(pod: Pod, *, required: bool) -> None:
+    """After the template merge: every ``${pods:secrets:KEY}`` has its entry and, for a pod that
+    is to run (or one of a template), every required value is given; ``${pods:random:N}``
+    values are generated (once)."""
     from .secrets import check_uses, generate_random_values
 
     check_uses(secret_map=pod.secret_map, environment_variables=pod.environment_variables,
-               volume_mounts=pod.volume_mounts)
+               volume_mounts=pod.volume_mounts, required=required)
     generate_random_values(pod, pod.secret_map)
 
 

@@ -12,7 +12,7 @@ import string
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from core.permissions import PermissionLevel
 from pods.models import Pod, PodSecret, SecretScope, StorageEvent
 from podspec import secret_map as sm
@@ -30,38 +30,21 @@ def _log(secret: PodSecret, actor: str, message: str) -> None:
 # --- The secrets API -----------------------------------------------------------------------
 
 @transaction.atomic
-def secret_create(*, principal, data: dict) -> tuple[PodSecret, bool]:
-    """A new secret owned by ``principal`` (ADMIN on it); the same id again from its author
-    replaces the value (upstream's "recreate"). Returns the secret and whether it is new.
+def secret_create(*, principal, data: dict) -> PodSecret:
+    """A new secret owned by ``principal`` (ADMIN on it). POST only creates (as upstream's
+    current tests): an id already in the tenant is a 409 pointing to PUT, whoever owns it.
 
-    Another user's id: 409 (upstream: 400 outside the envelope). A ``pod``-scoped secret names a
-    pod of the tenant the caller holds ADMIN on.
+    A ``pod``-scoped secret names a pod id; only a pod of that id may use it (and only through
+    its creator's own references, like any secret).
     """
     tenant = principal.tenant
     actor = actor_of(principal)
     scope = data.get("scope", SecretScope.USER)
     pod_id = data.get("pod_id") or ""
-    if scope == SecretScope.POD:
-        visible = Pod.objects.visible_to(principal).with_level(principal).filter(pod_id=pod_id).first()
-        if visible is None:
-            raise NotFound(f"Pod with identifier pod_id: '{pod_id}' not found.")
-        if visible.level < PermissionLevel.ADMIN:
-            raise Forbidden(f"A secret scoped to pod '{pod_id}' needs ADMIN permission on the pod.")
-    existing = PodSecret.objects.select_for_update().filter(tenant=tenant, secret_id=data["secret_id"]).first()
-    if existing is not None:
-        if existing.added_by != principal.username:
-            raise Conflict(f"Secret name '{data['secret_id']}' is already in use by another user. "
-                           "Choose a different secret_id: secret ids are unique in a tenant.")
-        if not existing.writable:
-            _log(existing, actor, f"{actor} was refused replacing the value (writable=False)")
-            raise Forbidden(f"Secret '{existing.secret_id}' has writable=False: its value cannot be replaced.")
-        existing.value = data["secret_value"]
-        if data.get("description"):
-            existing.description = data["description"]
-        existing.update_ts = timezone.now()
-        existing.save(update_fields=["value_encrypted", "description", "update_ts"])
-        _log(existing, actor, f"{actor} re-created the secret (value replaced)")
-        return existing, False
+    secret_id = data["secret_id"]
+    if PodSecret.objects.filter(tenant=tenant, secret_id=secret_id).exists():
+        raise Conflict(f"Secret '{secret_id}' already exists. To change it, use PUT /v3/pods/secrets/{secret_id} "
+                       "(its owner); secret ids are unique in a tenant.")
     secret = PodSecret(tenant=tenant, secret_id=data["secret_id"], scope=scope, pod_id=pod_id,
                        description=data.get("description", ""), readable=data.get("readable", True),
                        writable=data.get("writable", True), added_by=principal.username)
@@ -70,11 +53,12 @@ def secret_create(*, principal, data: dict) -> tuple[PodSecret, bool]:
         with transaction.atomic():
             secret.save(force_insert=True)
     except IntegrityError:
-        raise Conflict(f"Secret name '{data['secret_id']}' is already in use.") from None
+        raise Conflict(f"Secret '{secret_id}' already exists. To change it, use PUT "
+                       f"/v3/pods/secrets/{secret_id}.") from None
     secret.permission_model().objects.create(target=secret, username=principal.username,
                                              level=PermissionLevel.ADMIN, granted_by=actor)
     _log(secret, actor, f"{actor} created the secret (scope {scope})")
-    return secret, True
+    return secret
 
 
 def secret_read_value(*, secret: PodSecret, principal) -> str:
@@ -83,7 +67,8 @@ def secret_read_value(*, secret: PodSecret, principal) -> str:
     if not secret.readable:
         _log(secret, actor, f"{actor} was refused the value (readable=False)")
         raise Forbidden(f"Secret '{secret.secret_id}' has readable=False: its value cannot be read through "
-                        "the API (pods still receive it through secret_map).")
+                        "the API (pods still receive it through secret_map). To make it readable, delete it "
+                        "and create it again with readable=True.")
     _log(secret, actor, f"{actor} read the value")
     return secret.value
 
@@ -145,6 +130,24 @@ def _usable(tenant, owner: str, name: str, pod_id: str) -> PodSecret | None:
     if secret is None or (secret.scope == SecretScope.POD and secret.pod_id != pod_id):
         return None
     return secret
+
+
+def placeholder_metadata(secret_map: dict) -> dict:
+    """Upstream's ``metadata.available_placeholders``: what a pod may (or must) still give."""
+    required, optional = [], []
+    for key, value in sorted((secret_map or {}).items()):
+        try:
+            entry = sm.parse(value)
+        except ValueError:
+            continue
+        if entry.kind == "required":
+            required.append(f"REQUIRED: '{key}' - {entry.description or 'no description'}")
+        elif entry.kind == "default":
+            optional.append(f"OPTIONAL: '{key}' - {entry.description or 'no description'} "
+                            f"(Default: '{entry.default}')")
+    if not required and not optional:
+        return {}
+    return {"available_placeholders": {"required": required, "optional": optional}}
 
 
 def check_uses(*, secret_map: dict, environment_variables: dict, volume_mounts: dict,
@@ -221,3 +224,46 @@ def resolve(pod: Pod, secret_map: dict, networking: dict) -> dict:
     if errors:
         raise InvalidInput({"secret_map": errors})
     return resolved
+
+
+def resolve_for_owner(pod: Pod, spec: dict, username: str) -> list[str]:
+    """``get_derived_pod?resolve_secrets=true`` (a pod ADMIN): put into ``spec``'s environment the
+    values the caller may read anyway — their own ``readable`` secrets, the pod's generated and
+    default values, its address — and leave every other use as written. Returns the keys left.
+
+    Upstream resolves every secret for any pod ADMIN; here another user's secret (or an
+    unreadable one) is never shown (docs/upstream-differences.md). Each value shown is logged.
+    """
+    env = spec.get("environment_variables") or {}
+    used = set()
+    for value in env.values():
+        used |= sm.uses(value)
+    if not used:
+        return []
+    generated, resolved, withheld = generated_values(pod), {}, []
+    for key in sorted(used):
+        value = (spec.get("secret_map") or {}).get(key)
+        if value is None:
+            withheld.append(key)
+            continue
+        entry = sm.parse(value)
+        if entry.kind == "secret":
+            secret = _usable(pod.tenant, entry.owner, entry.name, pod.pod_id)
+            if secret is None or secret.added_by != username or not secret.readable:
+                withheld.append(key)
+                continue
+            resolved[key] = secret.value
+            _log(secret, username, f"{username} read the value through get_derived_pod of pod '{pod.pod_id}'")
+        elif entry.kind == "random":
+            if key in generated:
+                resolved[key] = generated[key]
+            else:
+                withheld.append(key)
+        elif entry.kind == "required":
+            withheld.append(key)
+        else:
+            resolved.update(resolve(pod, {key: value}, spec.get("networking") or {}))
+    for name, value in env.items():
+        if sm.uses(value) and sm.uses(value) <= set(resolved):
+            env[name] = sm.substitute(value, resolved)
+    return withheld

@@ -43,6 +43,7 @@ def test_unreadable_secret_refuses_its_value_and_logs_it(alice):
     create(alice, readable=False)
     response = alice.get("/v3/pods/secrets/dbpass/value")
     assert response.status_code == 403 and "readable=False" in response.json()["message"]
+    assert "secret_map" in response.json()["message"]
     assert StorageEvent.objects.filter(object_type="secret", message__contains="refused").exists()
 
 
@@ -54,13 +55,25 @@ def test_write_once_secret_keeps_its_value_but_takes_a_description(alice):
     assert PodSecret.objects.get(secret_id="dbpass").value == VALUE
 
 
-def test_recreate_by_author_replaces_value_other_user_gets_409(alice, bob):
+def test_post_only_creates_an_existing_id_is_409_pointing_to_put(alice, bob):
     create(alice)
-    again = create(alice, value="v2")
-    assert again.status_code == 200 and again.json()["message"] == "Secret updated successfully."
+    for client in (alice, bob):
+        again = create(client, value="v2")
+        assert again.status_code == 409
+        assert "already exists" in again.json()["message"] and "PUT" in again.json()["message"]
+    assert PodSecret.objects.get(secret_id="dbpass").value == VALUE
+    assert alice.put("/v3/pods/secrets/dbpass", {"secret_value": "v2"}, format="json").status_code == 200
     assert PodSecret.objects.get(secret_id="dbpass").value == "v2"
-    taken = create(bob)
-    assert taken.status_code == 409 and "already in use" in taken.json()["message"]
+
+
+def test_a_pod_scoped_secret_is_usable_by_that_pod_only(alice):
+    assert create(alice, secret_id="podsecret", scope="pod", pod_id="web").json()["result"]["pod_id"] == "web"
+    other = alice.post("/v3/pods", {"pod_id": "other", "image": "kubesim/happy",
+                                    "secret_map": {"S": "${secret:podsecret}"}}, format="json")
+    assert other.status_code == 400 and "podsecret" in json.dumps(other.json()["message"])
+    web = alice.post("/v3/pods", {"pod_id": "web", "image": "kubesim/happy",
+                                  "secret_map": {"S": "${secret:podsecret}"}}, format="json")
+    assert web.status_code == 200, web.content
 
 
 def test_other_user_and_other_tenant_see_nothing(alice, bob, client_for, other_tenant):
@@ -170,3 +183,34 @@ def test_template_declares_required_values_and_pods_must_give_them(alice):
                       format="json")
     assert made.status_code == 200, made.content
     assert made.json()["result"]["secret_map"]["PW"] == "${secret:alice:dbpass}"
+
+
+def test_placeholders_are_reported_and_required_only_to_run(alice):
+    secret_map = {"REQUIRED_KEY": "${:?This is a required secret}",
+                  "OPTIONAL_KEY": "${pods:default:fallback_value:?This is optional}"}
+    off = alice.post("/v3/pods", {"pod_id": "offpod", "image": "kubesim/happy", "status_requested": "OFF",
+                                  "secret_map": secret_map}, format="json")
+    assert off.status_code == 200, off.content
+    placeholders = off.json()["metadata"]["available_placeholders"]
+    assert placeholders["required"] == ["REQUIRED: 'REQUIRED_KEY' - This is a required secret"]
+    assert "Default: 'fallback_value'" in placeholders["optional"][0]
+    on = alice.post("/v3/pods", {"pod_id": "onpod", "image": "kubesim/happy", "secret_map": secret_map},
+                    format="json")
+    assert on.status_code == 400 and "REQUIRED_KEY" in json.dumps(on.json()["message"])
+
+
+def test_derived_resolves_only_the_callers_own_readable_secrets(alice, bob):
+    create(alice)
+    create(bob, secret_id="bobs", value="bob-value")
+    made = alice.post("/v3/pods", {"pod_id": "web", "image": "kubesim/happy",
+                                   "secret_map": {"DB": "${secret:dbpass}", "PORT": "${pods:default:5432}"},
+                                   "environment_variables": {"URL": "pg://u:${pods:secrets:DB}@h:${pods:secrets:PORT}"}},
+                      format="json")
+    assert made.status_code == 200
+    plain = alice.get("/v3/pods/web/derived").json()["result"]["environment_variables"]["URL"]
+    assert VALUE not in plain
+    resolved = alice.get("/v3/pods/web/derived?resolve_secrets=true").json()
+    assert resolved["result"]["environment_variables"]["URL"] == f"pg://u:{VALUE}@h:5432"
+    alice.post("/v3/pods/web/permissions", {"user": "bob", "level": "ADMIN"}, format="json")
+    as_bob = bob.get("/v3/pods/web/derived?resolve_secrets=true").json()
+    assert VALUE not in json.dumps(as_bob) and as_bob["metadata"]["secret_map_keys_withheld"] == ["DB"]

@@ -63,7 +63,7 @@ def test_secret_map_values_travel_in_the_pods_secret_only(sim, core, alice):
 def test_a_deleted_secret_stops_the_pod_with_a_message(sim, core, alice):
     from pods.services.pods import pod_create
 
-    secret, _ = secret_create(principal=alice, data={"secret_id": "dbpass", "secret_value": VALUE})
+    secret = secret_create(principal=alice, data={"secret_id": "dbpass", "secret_value": VALUE})
     pod = pod_create(principal=alice, data={"pod_id": "web", "image": "kubesim/happy",
                                             "secret_map": {"DB": "${secret:dbpass}"},
                                             "environment_variables": {"X": "${pods:secrets:DB}"}})
