@@ -6,7 +6,8 @@ after the startup probe succeeded), then every ``periodSeconds``. Its outcome:
 - pod annotation ``kubesim.io/probe.<startup|readiness|liveness>: fail`` (or ``pass``) decides;
 - the image scenario ``unready`` fails readiness, ``unhealthy`` fails liveness;
 - ``exec``: ``true`` passes, ``false`` fails, ``test -e|-f|-d PATH`` / ``cat PATH`` / ``ls PATH``
-  pass when the path exists in the container's filesystem (so ``kubectl exec … touch /tmp/ready``
+  pass when the path exists in the container's filesystem (paths under ``/proc``, ``/sys`` and
+  ``/dev`` always exist; so ``kubectl exec … touch /tmp/ready``
   makes a ``test -f /tmp/ready`` probe pass), ``sh -c "exit N"`` passes for N = 0; anything else
   passes;
 - ``httpGet`` / ``tcpSocket``: the container listens on its declared ``containerPort``s (on any
@@ -61,6 +62,8 @@ def _exec_outcome(kubelet: "Kubelet", rt: "PodRuntime", c: "ContainerRuntime", c
         paths = [argv[2]]
     elif name in ("cat", "ls") and len(argv) >= 2:
         paths = [a for a in argv[1:] if not a.startswith("-")]
+    # The kernel's filesystems are not simulated: a probe reading them sees a live process.
+    paths = [p for p in paths or [] if not p.startswith(("/proc/", "/sys/", "/dev/"))]
     if paths:
         from .fs.vfs import FsView
 

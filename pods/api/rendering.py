@@ -82,6 +82,8 @@ def render_pod(pod: Pod | dict) -> dict:
         # parity2: references and placeholders as written; literal values are never echoed.
         "secret_map": redacted_secret_map(row["secret_map"]),
         "healthchecks": row["healthchecks"],
+        # Upstream's flag "the proxy routes to the pod": /traefik-config routes AVAILABLE pods only.
+        "networking_live": row["status"] == "AVAILABLE",
     }
 
 

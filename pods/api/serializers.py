@@ -129,6 +129,7 @@ class PodResponseSerializer(serializers.Serializer):
     # parity2: references and placeholders as written, literal values shown as "<redacted>".
     secret_map = serializers.DictField(child=serializers.CharField())
     healthchecks = serializers.DictField(allow_null=True)
+    networking_live = serializers.BooleanField()
 
 
 class CredentialsResponseSerializer(serializers.Serializer):

@@ -143,3 +143,25 @@ def test_healthchecks_come_back_in_the_response_and_from_templates(alice):
     assert tag.status_code == 200, tag.content
     pod = alice.post("/v3/pods", {"pod_id": "fromtpl", "template": "probed"}, format="json").json()["result"]
     assert pod["healthchecks"]["readiness"]["http_get_path"] == "/ready"
+
+
+def test_healthchecks_round_trip_and_clear_with_null(alice):
+    checks = {"liveness": {"http_get_path": "/health", "http_get_port": 5000},
+              "readiness": {"http_get_path": "/ready", "http_get_port": 5000},
+              "startup": {"exec_command": ["cat", "/tmp/started"]}, "networking_requires_ready": True}
+    made = alice.post("/v3/pods", {"pod_id": "web", "image": "kubesim/happy"}, format="json").json()["result"]
+    assert made["healthchecks"] is None and made["networking_live"] is False
+    assert alice.put("/v3/pods/web", {"healthchecks": checks}, format="json").status_code == 200
+    stored = alice.get("/v3/pods/web").json()["result"]["healthchecks"]
+    assert stored["startup"]["exec_command"] == ["cat", "/tmp/started"]
+    assert stored["readiness"]["http_get_path"] == "/ready" and stored["networking_requires_ready"] is True
+    assert alice.put("/v3/pods/web", {"healthchecks": None}, format="json").status_code == 200
+    assert alice.get("/v3/pods/web").json()["result"]["healthchecks"] is None
+
+
+def test_an_exec_probe_reading_proc_passes(sim, create):
+    pod = create(healthchecks={"liveness": {"exec_command": ["cat", "/proc/1/status"], "initial_delay_seconds": 1,
+                                            "period_seconds": 2}})
+    reconcile_pod(pod.pk)
+    run(sim, 30)
+    assert fresh(pod).status == S.AVAILABLE
