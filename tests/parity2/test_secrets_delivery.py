@@ -55,6 +55,11 @@ def test_secret_map_values_travel_in_the_pods_secret_only(sim, core, alice):
     assert values["app.ini"] == f"pw={VALUE}\n"
     assert len(values["TOKEN"]) == 24 and values["TOKEN"].isalnum()
     assert values["ME"] == Pod.objects.get(pk=pod.pk).networking["default"]["url"]
+    # Inside the (simulated) container the program sees the values.
+    sim.advance(5)
+    shown = sim.exec("default", pod.k8_name, ["sh", "-c", "printenv DATABASE_URL; cat /etc/app.ini"], container="pod")
+    assert shown.status == 0, shown.stderr
+    assert shown.stdout.decode() == f"postgres://u:{VALUE}@db/x\npw={VALUE}\n"
     # The random value is kept across restarts.
     assert Pod.objects.get(pk=pod.pk).generated_secrets_encrypted
     assert values["TOKEN"] not in json.dumps(Pod.objects.filter(pk=pod.pk).values("secret_map")[0])
