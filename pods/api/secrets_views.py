@@ -84,6 +84,7 @@ class SecretViewSet(_StorageViewSet):
     lookup_field = "secret_id"
     noun = "Secret"
     render = staticmethod(render_secret)
+    metadata_class = None  # OPTIONS: 405, as for the other manually routed views
     level_for_action = {
         "retrieve": CanRead,
         "value": CanUse, "update": CanUse, "permissions": CanUse,
