@@ -86,6 +86,13 @@ class Kubelet:
                                            init=key == "initContainers")
                 runtime.startup_delay = probe_delay(c.get("startupProbe"))
                 runtime.readiness_delay = probe_delay(c.get("readinessProbe"))
+                runtime.probes = {kind: c.get(f"{kind}Probe") for kind in ("startup", "readiness", "liveness")
+                                  if c.get(f"{kind}Probe")}
+                runtime.ports = frozenset(int(p["containerPort"]) for p in c.get("ports") or []
+                                          if p.get("containerPort"))
+                runtime.probe_overrides = {kind: annotations[f"kubesim.io/probe.{kind}"]
+                                           for kind in ("startup", "readiness", "liveness")
+                                           if f"kubesim.io/probe.{kind}" in annotations}
                 target.append(runtime)
         rt = PodRuntime(meta["namespace"], meta["name"], meta["uid"],
                         spec.get("restartPolicy", "Always"), containers,

@@ -53,6 +53,11 @@ class ContainerRuntime:
     readiness_delay: float | None = None
     started_ok: bool = False
     ready_ok: bool = False
+    # The container's probes (startup/readiness/liveness -> probe), the ports it declares (what
+    # it listens on) and per-probe outcomes forced by annotation (see kubesim.probes).
+    probes: dict = field(default_factory=dict)
+    ports: frozenset = frozenset()
+    probe_overrides: dict = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:

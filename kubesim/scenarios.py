@@ -56,6 +56,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("fails", run_seconds=5.0, exit_code=1),
     Scenario("slow-start", start_seconds=60.0),
     Scenario("unschedulable", unschedulable=True),
+    Scenario("unready"),     # runs; its readiness probes fail (kubesim.probes)
+    Scenario("unhealthy"),   # runs; its liveness probes fail, so the kubelet kills it
 )}
 
 

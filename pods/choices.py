@@ -79,4 +79,4 @@ RESERVED_POD_IDS = frozenset({
 
 # Fields whose change only takes effect when the pod (re)starts.
 RESTART_FIELDS = ("image", "command", "arguments", "environment_variables", "volume_mounts",
-                  "networking", "resources", "compute_queue")
+                  "networking", "resources", "compute_queue", "secret_map", "healthchecks")

@@ -39,9 +39,9 @@ PLACEHOLDER = re.compile(r"<<(?:TAPIS_|tapissecret_)([A-Za-z0-9_]+)>>")
 
 SPEC_FIELDS = ("image", "template", "command", "arguments", "environment_variables", "volume_mounts",
                "networking", "resources", "compute_queue", "time_to_stop_default",
-               "time_to_stop_instance")
+               "time_to_stop_instance", "secret_map", "healthchecks")
 # Fields whose keys the ledger tracks one by one.
-DICT_FIELDS = ("environment_variables", "volume_mounts", "networking", "resources")
+DICT_FIELDS = ("environment_variables", "volume_mounts", "networking", "resources", "secret_map")
 # What the ledger may name at the top level (status_requested is desired state, not spec).
 LEDGER_FIELDS = (*MERGED_FIELDS, "template")
 # The level that may read each credential: get_pod_credentials (USER) shows the user account;
@@ -111,7 +111,8 @@ def _user_keys(modified: set, name: str) -> list[str]:
 def _defaults() -> dict:
     return {"image": "", "description": "", "command": None, "arguments": None, "environment_variables": {},
             "volume_mounts": {}, "time_to_stop_default": DEFAULT_TIME_TO_STOP, "time_to_stop_instance": None,
-            "networking": default_networking(), "resources": resource_defaults(), "compute_queue": "default"}
+            "networking": default_networking(), "resources": resource_defaults(), "compute_queue": "default",
+            "secret_map": {}, "healthchecks": None}
 
 
 def user_view(pod: Pod) -> tuple[dict, set]:

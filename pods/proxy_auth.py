@@ -117,3 +117,24 @@ def locate(*, principal, pod_id_net: str, tenant_id: str | None = None,
                              or host != _host(entry.get("url") or "")):
         raise Forbidden(f"The forwarded host is not the URL of networking entry '{key}' of pod '{pod_id}'.")
     return pod, key
+
+
+def locate_for_browser(*, pod_id_net: str, tenant_id: str | None, forwarded_host: str | None):
+    """The pod and key a token-less forwardAuth request is about, from the address alone (no
+    caller yet): ``(None, key)`` when the request names no tenant; 404 when there is no such pod,
+    403 when the forwarded host is not that entry's URL."""
+    pod_id, key = split_pod_id_net(pod_id_net)
+    host = _host(forwarded_host) if forwarded_host else None
+    if tenant_id:
+        tenant = Tenant.objects.filter(tenant_id=tenant_id).first()
+    elif host:
+        tenant = _tenant_of_host(host)
+    else:
+        return None, key
+    pod = Pod.objects.filter(tenant=tenant, pod_id=pod_id).select_related("tenant").first() if tenant else None
+    if pod is None:
+        raise NotFound(f"Pod with identifier pod_id: '{pod_id}' not found.")
+    entry = (pod.networking or {}).get(key)
+    if host is not None and (entry is None or "," in forwarded_host or host != _host(entry.get("url") or "")):
+        raise Forbidden(f"The forwarded host is not the URL of networking entry '{key}' of pod '{pod_id}'.")
+    return pod, key

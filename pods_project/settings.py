@@ -141,7 +141,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], item=
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Called over plain HTTP inside the cluster by probes and the proxy itself (forwardAuth, the
 # HTTP provider): never redirected.
-SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$"]
+SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$",
+                          r"^(v3/)?error-handler/\d+$", r"^(v3/)?pod-splash$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, min=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -279,6 +280,11 @@ PODS_TENANT_CACHE_SECONDS = env.int("PODS_TENANT_CACHE_SECONDS", default=5, min=
 PODS_OIDC_JWKS_TTL = env.int("PODS_OIDC_JWKS_TTL", default=300, min=0)
 # The longest a request waits for an OIDC provider (discovery and key set together), seconds.
 PODS_OIDC_HTTP_TIMEOUT = env.float("PODS_OIDC_HTTP_TIMEOUT", default=5.0, min=0.1)
+# How long a browser's login to a tapis_auth pod lasts (its session cookie), seconds.
+PODS_POD_AUTH_SESSION_SECONDS = env.int("PODS_POD_AUTH_SESSION_SECONDS", default=28800, min=60)
+# The client secret of that login at the provider (client id: the tenant's OIDC audience), sent
+# with the code exchange when set; empty: a public client, protected by PKCE alone.
+PODS_POD_AUTH_CLIENT_SECRET = env.str("PODS_POD_AUTH_CLIENT_SECRET", default="", secret=True)
 # An issuer's keys are fetched at most once per this many seconds, across every process (Redis):
 # tokens naming unknown key ids cannot make the service fetch on every request.
 PODS_OIDC_REFETCH_SECONDS = env.float("PODS_OIDC_REFETCH_SECONDS", default=60.0, min=1)
@@ -453,7 +459,7 @@ SPECTACULAR_SETTINGS = {
 # nowhere (a pull failure): no pattern, so no other registry or repository gets in.
 DEV_IMAGES = ["kubesim/happy", "kubesim/web", "kubesim/crashloop", "kubesim/oom", "kubesim/imagepull-error",
               "kubesim/completes", "kubesim/fails", "kubesim/slow-start", "kubesim/unschedulable",
-              "kubesim/doesnotexist"]
+              "kubesim/unready", "kubesim/unhealthy", "kubesim/doesnotexist"]
 # Images every tenant may run besides the managed Image allow-list (kept by tenant admins
 # through the API, and holding the built-in catalog's images): comma-separated fnmatch patterns
 # over the image name (tag/digest ignored; "docker.io/library/" dropped, so "postgres" matches

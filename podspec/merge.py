@@ -7,7 +7,9 @@ A template version *sets* a field when its definition holds the key with a non-n
 **the pod's value if the user set it > the closer template > the deeper template > the pod's
 default**. Per field:
 
-- ``environment_variables``: one dict, merged key by key (the pod's keys win);
+- ``environment_variables`` and ``secret_map``: one dict each, merged key by key (the pod's keys
+  win: that is how a pod gives the values a template declares as required);
+- ``healthchecks``: whole, like the plain fields below;
 - ``resources``: merged key by key; a pod key wins only if the user set it
   (``resources.<key>`` or ``resources`` in the pod's modified fields);
 - ``networking``: merged entry by entry; the pod's entries count only if the user set
@@ -21,7 +23,7 @@ sets it, and the closest template that declares it wins whole (:func:`merged_sec
 """
 MERGED_FIELDS = ("image", "description", "command", "arguments", "environment_variables",
                  "volume_mounts", "time_to_stop_default", "time_to_stop_instance", "networking",
-                 "resources", "compute_queue")
+                 "resources", "compute_queue", "secret_map", "healthchecks")
 POD = "pod"
 TEMPLATE = "template"
 DEFAULT = "default"
@@ -38,7 +40,7 @@ def merge_templates(definitions: list[dict]) -> dict:
     merged: dict = {}
     for definition in definitions:
         for name, value in template_sets(definition).items():
-            if name in ("environment_variables", "networking", "volume_mounts"):
+            if name in ("environment_variables", "networking", "volume_mounts", "secret_map"):
                 merged[name] = {**merged.get(name, {}), **value}
             elif name == "resources":
                 merged[name] = {**merged.get(name, {}),
@@ -74,7 +76,7 @@ def derive(pod: dict, modified_fields, definitions: list[dict]) -> tuple[dict, d
             provenance[name] = POD if user_set or _is_resource_choice(name, modified) else DEFAULT
             continue
         from_template = chain[name]
-        if name == "environment_variables":
+        if name in ("environment_variables", "secret_map"):
             fields[name] = {**from_template, **(pod_value or {})}
             provenance[name] = POD if pod_value else TEMPLATE
         elif name == "resources":

@@ -170,6 +170,61 @@ class PodSecuritySerializer(StrictSerializer):
         return attrs
 
 
+# --- Health checks and secret_map (parity2) --------------------------------------------------
+
+PROBE_ACTIONS = ("http_get_path", "exec_command", "tcp_socket_port")
+
+
+class HealthcheckProbeSerializer(StrictSerializer):
+    """Upstream's ``HealthcheckProbe``: exactly one action (HTTP GET, exec or TCP), with timing."""
+
+    http_get_path = StrictCharField(required=False, max_length=1024)
+    http_get_port = StrictIntegerField(required=False, min_value=1, max_value=65535)
+    http_get_scheme = serializers.ChoiceField(choices=["HTTP", "HTTPS"], required=False, default="HTTP")
+    exec_command = string_list(required=False, min_length=1, max_length=64, item_max_length=4096)
+    tcp_socket_port = StrictIntegerField(required=False, min_value=1, max_value=65535)
+    initial_delay_seconds = StrictIntegerField(required=False, default=10, min_value=0, max_value=3600)
+    period_seconds = StrictIntegerField(required=False, default=10, min_value=1, max_value=3600)
+    timeout_seconds = StrictIntegerField(required=False, default=5, min_value=1, max_value=3600)
+    failure_threshold = StrictIntegerField(required=False, default=3, min_value=1, max_value=1000)
+    success_threshold = StrictIntegerField(required=False, default=1, min_value=1, max_value=1000)
+
+    def validate_http_get_path(self, value):
+        if not value.startswith("/"):
+            raise serializers.ValidationError("Must start with '/'.")
+        return value
+
+    def validate(self, attrs):
+        given = [name for name in PROBE_ACTIONS if attrs.get(name) is not None]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                f"Set exactly one of {', '.join(PROBE_ACTIONS)} (got {', '.join(given) or 'none'}).")
+        if "http_get_port" in attrs and "http_get_path" not in attrs:
+            raise serializers.ValidationError({"http_get_port": ["Only with http_get_path."]})
+        return attrs
+
+
+class PodHealthchecksSerializer(StrictSerializer):
+    """Upstream's ``PodHealthchecks``: Kubernetes liveness, readiness and startup probes.
+
+    ``networking_requires_ready`` (default true): the pod is AVAILABLE, and routed, only once
+    its readiness probe passes."""
+
+    liveness = HealthcheckProbeSerializer(required=False, allow_null=True)
+    readiness = HealthcheckProbeSerializer(required=False, allow_null=True)
+    startup = HealthcheckProbeSerializer(required=False, allow_null=True)
+    networking_requires_ready = StrictBooleanField(required=False, default=True)
+
+
+def validate_secret_map_field(value):
+    from podspec import secret_map
+
+    errors = secret_map.check(value)
+    if errors:
+        raise serializers.ValidationError(errors)
+    return value
+
+
 class PodSpecSerializer(StrictSerializer):
     """The pod fields a user may set: shared by a pod's create and update and by a template
     version's pod definition."""
@@ -194,6 +249,11 @@ class PodSpecSerializer(StrictSerializer):
                                   key_max_length=64)
     resources = ResourcesSerializer(required=False)
     compute_queue = StrictCharField(required=False)
+    secret_map = string_dict(required=False, max_entries=128, key_max_length=128, item_max_length=4096,
+                             validators=[validate_secret_map_field],
+                             help_text="KEY -> ${secret:name}, ${pods:random:N}, a placeholder or a literal; "
+                                       "used as ${pods:secrets:KEY} in environment values and files.")
+    healthchecks = PodHealthchecksSerializer(required=False, allow_null=True)
 
     def validate_template(self, value):
         if value:

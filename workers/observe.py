@@ -33,6 +33,30 @@ def _terminated_message(term: dict, image: str) -> str:
     return f"The container of image '{image}' exited with an error ({reason}, exit code {code}){detail}."
 
 
+# --- Health checks (parity2) --------------------------------------------------------------------
+
+ROUTE_UNREADY = "pods-service/route-unready"  # workers.kube.manifests.ANNOTATION_ROUTE_UNREADY
+
+
+def _routes_unready(meta: dict) -> bool:
+    return (meta.get("annotations") or {}).get(ROUTE_UNREADY) == "true"
+
+
+def _probe_failure(warnings) -> str:
+    """The last probe failure the kubelet reported (``Unhealthy: Readiness probe failed: …``)."""
+    for warning in reversed(warnings or []):
+        if warning.startswith("Unhealthy: "):
+            return warning[len("Unhealthy: "):]
+    return ""
+
+
+def _not_ready_message(warnings) -> str:
+    failure = _probe_failure(warnings)
+    if failure:
+        return f"The container is running but not ready: {failure}"
+    return "The container is running; waiting for its readiness probe to pass."
+
+
 def observe(kpod: dict, warnings: list[str] | None = None) -> Observation:
     """Our view of one Kubernetes pod."""
     meta, status = kpod.get("metadata", {}), kpod.get("status", {}) or {}
@@ -56,7 +80,11 @@ def observe(kpod: dict, warnings: list[str] | None = None) -> Observation:
             return Observation(PodStatus.ERROR, {**base, "message": message})
         if term.get("exitCode") == 0 and phase != "Failed":
             return Observation(PodStatus.COMPLETE, {**base, "message": _terminated_message(term, image)})
-        return Observation(PodStatus.ERROR, {**base, "message": _terminated_message(term, image),
+        message = _terminated_message(term, image)
+        failure = _probe_failure(warnings)
+        if failure and ("Liveness" in failure or "Startup" in failure):
+            message = f"{message} The kubelet killed it: {failure}"
+        return Observation(PodStatus.ERROR, {**base, "message": message,
                                              "reason": term.get("reason"), "exit_code": term.get("exitCode")},
                            wants_log_tail=True)
 
@@ -78,6 +106,10 @@ def observe(kpod: dict, warnings: list[str] | None = None) -> Observation:
         return Observation(PodStatus.CREATING, {**base, "message": "The pod is starting (pulling the image and "
                                                                    "creating the container)."})
     if state.get("running"):
+        if not cs.get("ready") and not _routes_unready(meta):
+            return Observation(PodStatus.CREATING, {
+                **base, "message": _not_ready_message(warnings), "ready": False,
+                "restart_count": cs.get("restartCount", 0), "started_at": state["running"].get("startedAt")})
         return Observation(PodStatus.AVAILABLE, {
             **base, "message": "The pod is running.", "ready": bool(cs.get("ready")),
             "restart_count": cs.get("restartCount", 0), "started_at": state["running"].get("startedAt"),

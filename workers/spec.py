@@ -13,7 +13,7 @@ from podspec.images import image_name
 from podspec.resources import RESOURCE_DEFAULTS
 from templates_catalog.models import image_denied
 from workers.kube import client as kube_client
-from workers.kube.manifests import PodSpec
+from workers.kube.manifests import PodSpec, kube_probes
 
 
 def pod_spec_for(pod: Pod) -> PodSpec:
@@ -31,6 +31,7 @@ def pod_spec_for(pod: Pod) -> PodSpec:
     if image_denied(pod.tenant, spec["image"]):
         raise Forbidden(f"image '{image_name(spec['image'])}' is denied for tenant '{pod.tenant.tenant_id}' "
                         "by its image allow-list.")
+    apply_secret_map(pod, spec)
     resources = {**RESOURCE_DEFAULTS, **(spec.get("resources") or {})}
     queue = settings.PODS_COMPUTE_QUEUE_CONFIG.get(spec.get("compute_queue") or "default", {})
     files = {path: (mount["config_content"], mount.get("config_permissions") or "0644")
@@ -42,7 +43,8 @@ def pod_spec_for(pod: Pod) -> PodSpec:
                            if entry and entry.get("protocol") == "local_only")
     env, secret_env = {}, {}
     for name, value in (spec.get("environment_variables") or {}).items():
-        holds_credential = value_location("environment_variables", name) in derived.credentials_at
+        holds_credential = (value_location("environment_variables", name) in derived.credentials_at
+                            or name in spec.get("_secret_env_names", ()))
         (secret_env if holds_credential else env)[name] = str(value)
     referenced = {n for where in ("command", "arguments") for n in derived.credentials_at.get(where, ())}
     if referenced:
@@ -85,7 +87,40 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         files=files,
         nfs_mounts=nfs_mounts,
         claim_mounts=claim_mounts,
+        probes=kube_probes(spec.get("healthchecks"), ports.get("default")),
+        networking_requires_ready=(spec.get("healthchecks") or {}).get("networking_requires_ready", True),
     )
+
+
+# --- secret_map (parity2) ----------------------------------------------------------------------
+
+def apply_secret_map(pod: Pod, spec: dict) -> None:
+    """Resolve the pod's ``secret_map`` now and put the values where ``${pods:secrets:KEY}``
+    asks (environment values, ephemeral file contents). Environment values that received one
+    are named in ``spec["_secret_env_names"]``: they travel in the pod's Kubernetes Secret.
+    A missing secret raises InvalidInput: the spawner marks the pod ERROR with the message."""
+    from pods.services.secrets import resolve
+    from podspec import secret_map as sm
+
+    env = spec.get("environment_variables") or {}
+    mounts = spec.get("volume_mounts") or {}
+    used = set()
+    for value in env.values():
+        used |= sm.uses(value)
+    for mount in mounts.values():
+        used |= sm.uses((mount or {}).get("config_content") or "")
+    spec["_secret_env_names"] = set()
+    if not used:
+        return
+    wanted = {key: value for key, value in (spec.get("secret_map") or {}).items() if key in used}
+    resolved = resolve(pod, wanted, spec.get("networking") or {})
+    for name, value in env.items():
+        if sm.uses(value):
+            env[name] = sm.substitute(value, resolved)
+            spec["_secret_env_names"].add(name)
+    for mount in mounts.values():
+        if mount and sm.uses(mount.get("config_content") or ""):
+            mount["config_content"] = sm.substitute(mount["config_content"], resolved)
 
 
 def _selector(text: str) -> dict:

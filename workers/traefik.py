@@ -54,6 +54,38 @@ def _http_middlewares(name: str, pod: Pod, key: str, entry: dict, middlewares: d
     return names
 
 
+# --- Browser access (parity2): login callback, friendly error pages ----------------------------
+
+SERVICE = "pods-service"  # this service itself, as Traefik reaches it (PODS_PUBLIC_URL)
+ERRORS_MIDDLEWARE = "pods-errors"
+SPLASH_ROUTER = "pods-splash"
+
+
+def _login_router(http: dict, name: str, pod: Pod, key: str, url: str) -> None:
+    """``https://<pod host>/v3/pods/<pod_id_net>/auth/…`` (the login callback, logout) reaches this
+    service, not the pod, and without forwardAuth (the browser has no session yet)."""
+    pod_id_net = pod.pod_id if key == "default" else f"{pod.pod_id}-{key}"
+    http["routers"][f"{name}-login"] = {
+        "rule": f"Host(`{url}`) && PathPrefix(`/v3/pods/{pod_id_net}/auth/`)", "service": SERVICE,
+        "entryPoints": [settings.PODS_TRAEFIK_HTTP_ENTRYPOINT], "tls": _tls()}
+
+
+def _browser_pages(http: dict) -> None:
+    """The errors middleware every pod router uses (a pod that fails to answer: the starting /
+    stopped page instead of a bare 502), and a catch-all router sending every other pod host
+    (a pod starting, stopped, or unknown) to the same pages. Both are served by ``error_handler``
+    and ``pod_splash``, which read the host Traefik forwards."""
+    http["middlewares"][ERRORS_MIDDLEWARE] = {"errors": {"status": ["502-504"], "service": SERVICE,
+                                                         "query": "/error-handler/{status}"}}
+    http["middlewares"]["pods-splash-path"] = {"replacePath": {"path": "/pod-splash"}}
+    http["routers"][SPLASH_ROUTER] = {
+        "rule": "HostRegexp(`^[a-z0-9-]+\\.pods\\..+$`)", "priority": 1, "service": SERVICE,
+        "entryPoints": [settings.PODS_TRAEFIK_HTTP_ENTRYPOINT], "tls": _tls(),
+        "middlewares": ["pods-splash-path"]}
+    http["services"][SERVICE] = {"loadBalancer": {"passHostHeader": True,
+                                                  "servers": [{"url": settings.PODS_PUBLIC_URL.rstrip("/")}]}}
+
+
 def render(pods) -> dict:
     """The dynamic configuration for ``pods`` (pure apart from reading settings)."""
     http = {"routers": {}, "services": {}, "middlewares": {}}
@@ -68,9 +100,11 @@ def render(pods) -> dict:
                 router = {"rule": f"Host(`{url}`)", "service": name, "entryPoints": [settings.PODS_TRAEFIK_HTTP_ENTRYPOINT],
                           "tls": _tls()}
                 chain = _http_middlewares(name, pod, key, entry, http["middlewares"])
-                if chain:
-                    router["middlewares"] = chain
+                chain.append(ERRORS_MIDDLEWARE)
+                router["middlewares"] = chain
                 http["routers"][name] = router
+                if entry.get("tapis_auth"):
+                    _login_router(http, name, pod, key, url)
                 http["services"][name] = {"loadBalancer": {"servers": [{"url": f"http://{_upstream(pod, port)}"}]}}
             else:
                 tls = {"passthrough": True} if protocol == "postgres" else _tls()
@@ -82,8 +116,7 @@ def render(pods) -> dict:
                     router["middlewares"] = [f"{name}-ipallowlist"]
                 tcp["routers"][name] = router
                 tcp["services"][name] = {"loadBalancer": {"servers": [{"address": _upstream(pod, port)}]}}
-    if not http["middlewares"]:
-        del http["middlewares"]
+    _browser_pages(http)
     return {"http": http, "tcp": tcp}
 
 

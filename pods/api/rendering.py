@@ -3,11 +3,14 @@
 Only the fields of ``PodResponseModel`` appear (no tenant, k8_name, permissions, logs, action
 logs, credentials, health). Datetimes are naive UTC ISO-8601 without ``Z``, as upstream sends.
 """
+import re
+
 import orjson
 from django.db.models import F, Func, TextField
 
 from core.datetimes import wire_datetime
 from pods.models import Pod
+from podspec.secret_map import redacted as redacted_secret_map
 
 # Columns the rendering reads, in the wire order.
 DISPLAY_COLUMNS = (
@@ -15,6 +18,7 @@ DISPLAY_COLUMNS = (
     "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default",
     "time_to_stop_instance", "time_to_stop_ts", "networking", "resources", "compute_queue",
     "status", "status_container", "creation_ts", "update_ts", "start_instance_ts",
+    "secret_map", "healthchecks",
 )
 
 
@@ -50,7 +54,15 @@ class _WirePodJSON(Func):
             column, column_params = compiler.compile(expression)
             params.extend(column_params)
             parts.append(f"'{',' if parts else '{'}\"{name}\":' || {self._value(name, column)}")
+            if name == "status":
+                status = column
+        # render_pod's last key: the proxy routes AVAILABLE pods only.
+        parts.append(f"',\"networking_live\":' || COALESCE(({status} = 'AVAILABLE')::text, 'false')")
         return f"({' || '.join(parts)} || '}}')", params
+
+
+# A pod without a secret_map needs no redaction (its literals are never echoed).
+_NO_SECRET_MAP = re.compile(r'"secret_map":(?:\{\}|null),"healthchecks":')
 
 
 def wire_pods(queryset) -> list:
@@ -64,9 +76,10 @@ def wire_pods(queryset) -> list:
     """
     result = []
     for text in queryset.annotate(_wire=_WirePodJSON()).values_list("_wire", flat=True):
-        if '"config_content"' in text:
+        if '"config_content"' in text or not _NO_SECRET_MAP.search(text):
             pod = orjson.loads(text)
             pod["volume_mounts"] = redact_mounts(pod["volume_mounts"])
+            pod["secret_map"] = redacted_secret_map(pod["secret_map"])
             result.append(pod)
         else:
             result.append(orjson.Fragment(text))
@@ -108,6 +121,11 @@ def render_pod(pod: Pod | dict) -> dict:
         "creation_ts": wire_datetime(row["creation_ts"]),
         "update_ts": wire_datetime(row["update_ts"]),
         "start_instance_ts": wire_datetime(row["start_instance_ts"]),
+        # References and placeholders as written; literal values are never echoed.
+        "secret_map": redacted_secret_map(row["secret_map"]),
+        "healthchecks": row["healthchecks"],
+        # Upstream's flag "the proxy routes to the pod": /traefik-config routes AVAILABLE pods only.
+        "networking_live": row["status"] == "AVAILABLE",
     }
 
 

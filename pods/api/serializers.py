@@ -126,6 +126,10 @@ class PodResponseSerializer(serializers.Serializer):
     creation_ts = serializers.DateTimeField()
     update_ts = serializers.DateTimeField()
     start_instance_ts = serializers.DateTimeField(allow_null=True)
+    # parity2: references and placeholders as written, literal values shown as "<redacted>".
+    secret_map = serializers.DictField(child=serializers.CharField())
+    healthchecks = serializers.DictField(allow_null=True)
+    networking_live = serializers.BooleanField()
 
 
 class CredentialsResponseSerializer(serializers.Serializer):

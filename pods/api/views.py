@@ -20,11 +20,14 @@ from pods.services import files
 from templates_catalog.api.rendering import render_tag
 from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
+from pods.services.secrets import placeholder_metadata, resolve_for_owner
+
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
 from .rendering import (
     redact_mounts,
     render_action_logs,
     render_log_run,
+    redacted_secret_map,
     render_pod,
     wire_pods,
 )
@@ -108,7 +111,7 @@ class PodViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = self._validated(NewPodSerializer, request.data)
         pod = services.pod_create(principal=request.user, data=data)
-        return ok(render_pod(pod), "Pod created successfully.")
+        return ok(render_pod(pod), "Pod created successfully.", placeholder_metadata(pod.secret_map))
 
     @extend_schema(operation_id="get_pod", responses=PodResponseSerializer)
     def retrieve(self, request, pod_id=None):
@@ -146,7 +149,8 @@ class PodViewSet(viewsets.GenericViewSet):
     # --- Reads ----------------------------------------------------------------------------------
 
     @extend_schema(operation_id="get_derived_pod", responses=PodResponseSerializer, parameters=[
-        _flag("resolve_secrets", "Replace credential placeholders with their values (pod ADMIN only).")])
+        _flag("resolve_secrets", "Replace credential placeholders, and the caller's own readable secrets of "
+                                 "secret_map, with their values (pod ADMIN only).")])
     @action(detail=True, methods=["get"])
     def derived(self, request, pod_id=None):
         pod = self.get_object()
@@ -154,14 +158,17 @@ class PodViewSet(viewsets.GenericViewSet):
         if resolve and not CanAdminPod().has_object_permission(request, self, pod):
             raise exceptions.PermissionDenied("Only pod ADMINs may resolve credential placeholders.")
         derived = derived_spec(pod, resolve_credentials=resolve)
+        secrets_withheld = resolve_for_owner(pod, derived.spec, request.user.username) if resolve else []
         result = render_pod(pod)
         result.update({k: v for k, v in derived.spec.items() if k in result})
         # As get_pod shows it: file contents may hold secrets (resolved ones too).
         result["volume_mounts"] = redact_mounts(result["volume_mounts"])
+        result["secret_map"] = redacted_secret_map(result["secret_map"])
         return ok(result, "Final derived pod retrieved successfully.", {
             "credentials_resolved": resolve,
             "unresolved_placeholders": derived.unresolved,
             "placeholders_withheld": derived.withheld,
+            "secret_map_keys_withheld": secrets_withheld,
             "security": derived.spec["security"],
             "template_chain": derived.chain,
             "provenance": derived.provenance,

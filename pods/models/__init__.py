@@ -4,6 +4,7 @@ from .events import PodEvent, PodEventKind
 from .logs import PodLogRun
 from .permissions import PodPermission
 from .pods import Pod, PodQuerySet, k8s_name, visible_pod
+from .secrets import PodSecret, SecretPermission, SecretScope
 from .volumes import (
     Snapshot,
     SnapshotPermission,
@@ -16,6 +17,7 @@ from .volumes import (
 
 __all__ = [
     "Pod", "PodCredentials", "PodEvent", "PodEventKind", "PodLogRun", "PodPermission",
-    "PodQuerySet", "Snapshot", "SnapshotPermission", "StorageEvent", "StorageServer", "StorageStatus",
-    "Volume", "VolumePermission", "k8s_name", "visible_pod",
+    "PodQuerySet", "PodSecret", "SecretPermission", "SecretScope", "Snapshot", "SnapshotPermission",
+    "StorageEvent", "StorageServer", "StorageStatus", "Volume", "VolumePermission", "k8s_name",
+    "visible_pod",
 ]

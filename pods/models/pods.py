@@ -87,6 +87,14 @@ class Pod(models.Model):
     networking = models.JSONField(default=default_networking, blank=True)
     resources = models.JSONField(default=dict, blank=True)
     compute_queue = models.CharField(max_length=64, default="default")
+    # --- Secrets and health checks (parity2) ----------------------------------------------------
+    # key -> reference (``${secret:owner:name}``), placeholder or literal; see pods.secret_map.
+    secret_map = models.JSONField(default=dict, blank=True)
+    # Upstream's PodHealthchecks (liveness/readiness/startup probes), or null.
+    healthchecks = models.JSONField(null=True, blank=True)
+    # Values generated for ``${pods:random:N}`` entries, encrypted (``key -> value`` as JSON);
+    # kept across restarts, never rendered.
+    generated_secrets_encrypted = models.TextField(blank=True, default="", editable=False)
     # The provenance ledger: which spec fields the user set (``image``, ...), and for dict fields
     # which keys (``environment_variables.FOO``, ``networking.web``, ``resources.cpu_limit``,
     # ``volume_mounts./data``). Fields not in it come from the template (see pods.derive).

@@ -158,6 +158,8 @@ def pod_create(*, principal, data: dict) -> Pod:
         raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
                        metadata={"pod_id": pod_id})
     version = template_version_for(principal=principal, reference=data.get("template", ""))
+    secret_map = _written_secret_map(tenant=tenant, principal=principal, value=data.get("secret_map", {}),
+                                     pod_id=pod_id)
     volume_mounts = authorize_mounts(principal=principal, mounts=normalise_volume_mounts(data.get("volume_mounts", {})))
     wants_on = data.get("status_requested", RequestedStatus.ON) != RequestedStatus.OFF
     now = timezone.now()
@@ -179,6 +181,8 @@ def pod_create(*, principal, data: dict) -> Pod:
                                         pod_id=pod_id, pod_domain=tenant.pod_domain),
         resources=normalise_resources(data.get("resources")),
         compute_queue=data.get("compute_queue", "default"),
+        secret_map=secret_map,
+        healthchecks=data.get("healthchecks"),
         modified_fields=ledger_after([], {**data, "volume_mounts": volume_mounts} if "volume_mounts" in data
                                      else data),
         created_by=principal.username,
@@ -193,6 +197,7 @@ def pod_create(*, principal, data: dict) -> Pod:
             raise InvalidInput({"image": [f"This field is required: template '{version.reference}' "
                                              "sets no image."]})
         _check_not_denied(tenant, pod.image)
+    _check_secret_uses(pod, required=wants_on or version is not None)
     _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"],
                   creator=principal.username)
     try:
@@ -251,6 +256,9 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     sent = {name: _new_value(current, name, value) for name, value in data.items() if name != "template"}
     if "volume_mounts" in sent:
         authorize_mounts(principal=principal, mounts=sent["volume_mounts"], previous=current.volume_mounts)
+    if "secret_map" in sent:
+        sent["secret_map"] = _written_secret_map(tenant=current.tenant, principal=principal,
+                                                 value=sent["secret_map"], pod_id=current.pod_id)
     for name, value in sent.items():
         setattr(current, name, value)
     if "template" in data:
@@ -278,6 +286,10 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
         _check_not_denied(tenant, changes["image"])
     if current.template_tag_id is not None and not current.image:
         raise InvalidInput({"image": ["This field is required: the template sets no image."]})
+    generated_before = current.generated_secrets_encrypted
+    _check_secret_uses(current, required=current.status_requested != RequestedStatus.OFF
+                       or current.template_tag_id is not None)
+    extra_secret = ["generated_secrets_encrypted"] if current.generated_secrets_encrypted != generated_before else []
     if "resources" in changes:
         old, new = before["resources"] or {}, changes["resources"]
         if new["cpu_limit"] > old.get("cpu_limit", 0) or new["mem_limit"] > old.get("mem_limit", 0):
@@ -290,7 +302,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
             None if ttl == -1 else current.start_instance_ts + timedelta(seconds=ttl))
     current.update_ts = timezone.now()
     extra = ["template_tag"] if "template" in changes else []
-    current.save(update_fields=[*changes, *extra, "modified_fields", "value_authors", "update_ts"])
+    current.save(update_fields=[*changes, *extra, *extra_secret, "modified_fields", "value_authors", "update_ts"])
     changed = [name for name in data if name in changes]
     actor = actor_of(principal)
     PodEvent.for_pod(current, actor=actor, kind=PodEventKind.UPDATED,
@@ -298,6 +310,29 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     if "status_requested" in changes or any(name in RESTART_FIELDS for name in changes) or "template" in changes:
         wake_reconciler(current.pk)
     return current, changed
+
+
+# --- secret_map (parity2) ----------------------------------------------------------------------
+
+def _written_secret_map(*, tenant, principal, value: dict, pod_id: str) -> dict:
+    """The map as stored: ``${secret:name}`` expanded to the writer's, every reference checked."""
+    from .secrets import check_references
+    from podspec.secret_map import expand_short_references
+
+    expanded = expand_short_references(value or {}, principal.username)
+    check_references(tenant=tenant, writer=principal.username, secret_map=expanded, pod_id=pod_id)
+    return expanded
+
+
+def _check_secret_uses(pod: Pod, *, required: bool) -> None:
+    """After the template merge: every ``${pods:secrets:KEY}`` has its entry and, for a pod that
+    is to run (or one of a template), every required value is given; ``${pods:random:N}``
+    values are generated (once)."""
+    from .secrets import check_uses, generate_random_values
+
+    check_uses(secret_map=pod.secret_map, environment_variables=pod.environment_variables,
+               volume_mounts=pod.volume_mounts, required=required)
+    generate_random_values(pod, pod.secret_map)
 
 
 def _describe_update(actor: str, changes: dict, changed: list[str]) -> str:

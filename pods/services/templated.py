@@ -66,6 +66,9 @@ def definition_from_pod(pod: Pod) -> dict:
         definition["networking"] = {
             key: {k: v for k, v in entry.items() if k != "url" and NETWORKING_DEFAULTS.get(k, object()) != v}
             for key, entry in definition["networking"].items()}
+    if "secret_map" in definition:
+        # parity2: a template never carries a value: each entry becomes a required placeholder.
+        definition["secret_map"] = {key: f"${{:?value for {key}}}" for key in definition["secret_map"]}
     return {name: value for name, value in definition.items() if value not in ({}, None)}
 
 

@@ -87,6 +87,15 @@ class TemplatePodDefinitionSerializer(PodSpecSerializer):
                     {f"{kind}_request": [f"{kind}_request ({request}) must not exceed {kind}_limit ({limit})."]})
         return value
 
+    def validate_secret_map(self, value):
+        # parity2: a template declares what a pod must give; it never names anyone's secret.
+        from podspec.secret_map import template_errors
+
+        errors = template_errors(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
     def validate(self, attrs):
         # Stored sparse: an empty base template or a null field sets nothing.
         return {name: value for name, value in attrs.items()

@@ -36,6 +36,9 @@ def test_wire_pods_matches_render_pod_field_for_field(tenant):
     make(tenant, "secretmount", volume_mounts={
         "/conf/app.ini": {"type": "ephemeral", "config_content": "password=hunter2"},
         "/data": {"type": "ephemeral", "size_limit": "1Gi"}})
+    make(tenant, "secretmap", secret_map={"API_KEY": "${secret:alice:key}", "PLAIN": "hunter2"},
+         healthchecks={"readiness": {"http_get": {"path": "/", "port": 5000}}},
+         status="AVAILABLE")
     make(tenant, "tz", creation_ts=dt.datetime(2026, 6, 30, 23, 59, 59, 999999,
                                                tzinfo=dt.timezone(dt.timedelta(hours=-5))))
 
@@ -48,6 +51,8 @@ def test_wire_pods_matches_render_pod_field_for_field(tenant):
     assert [list(p) for p in fast] == [list(p) for p in slow]  # same keys in the same order
     by_id = {p["pod_id"]: p for p in fast}
     assert by_id["secretmount"]["volume_mounts"]["/conf/app.ini"]["config_content"] == "<redacted>"
+    assert by_id["secretmap"]["secret_map"] == {"API_KEY": "${secret:alice:key}", "PLAIN": "<redacted>"}
+    assert by_id["secretmap"]["networking_live"] is True and by_id["plain"]["networking_live"] is False
     assert by_id["tricky"]["creation_ts"] == "2026-01-02T03:04:05"
     assert by_id["tricky"]["update_ts"] == "2026-01-02T03:04:05.120000"
     assert by_id["tz"]["creation_ts"] == "2026-07-01T04:59:59.999999"

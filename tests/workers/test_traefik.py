@@ -18,7 +18,10 @@ def test_only_available_pods_are_routed_per_protocol(make_pod, client, settings)
         "internal": {"protocol": "local_only", "port": 6000},
     })
     make_pod("idle")
-    assert client.get("/traefik-config").json() == {"http": {"routers": {}, "services": {}}, "tcp": {"routers": {}, "services": {}}}
+    idle = client.get("/traefik-config").json()
+    # parity2: only the browser pages' catch-all router and this service (no pod is routed).
+    assert set(idle["http"]["routers"]) == {"pods-splash"} and set(idle["http"]["services"]) == {"pods-service"}
+    assert idle["tcp"] == {"routers": {}, "services": {}}
     Pod.objects.filter(pk=pod.pk).update(status=PodStatus.AVAILABLE)
 
     response = client.get("/traefik-config")
@@ -56,7 +59,7 @@ def test_cors_applies_only_once_someone_holds_approvedadmin(make_pod, client, dj
     config = client.get("/traefik-config").json()
     assert config["http"]["middlewares"][middleware]["headers"]["accessControlAllowOriginList"] == [
         "https://app.example.org"]
-    assert config["http"]["routers"][pod.k8_name]["middlewares"] == [middleware]
+    assert config["http"]["routers"][pod.k8_name]["middlewares"] == [middleware, "pods-errors"]
     for i in range(5):
         Pod.objects.filter(pk=make_pod(f"more{i}").pk).update(status=PodStatus.AVAILABLE)
     with django_assert_max_num_queries(1):

@@ -70,6 +70,10 @@ class PodSpec:
     nfs_mounts: tuple = ()
     # Pod-private claims of ``pvc`` mounts: (mount path, claim name, sub path, read-only).
     claim_mounts: tuple = ()
+    # Health checks (parity2): Kubernetes probes by kind (``startup``/``readiness``/``liveness``),
+    # and whether the pod counts as AVAILABLE (routed) only once ready.
+    probes: dict = field(default_factory=dict)
+    networking_requires_ready: bool = True
 
 
 def file_secret_name(spec: PodSpec, mount_path: str) -> str:
@@ -170,6 +174,8 @@ def pod_manifest(spec: PodSpec) -> dict:
     if storage_volumes:
         volumes.extend(storage_volumes)
         container.setdefault("volumeMounts", []).extend(storage_mounts)
+    for kind, probe in sorted(spec.probes.items()):
+        container[f"{kind}Probe"] = dict(probe)
     if spec.command:
         container["command"] = list(spec.command)
     if spec.args:
@@ -187,13 +193,54 @@ def pod_manifest(spec: PodSpec) -> dict:
         pod_spec["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
         pod_spec["tolerations"] = list(spec.tolerations)
+    annotations = dict(spec.annotations)
+    if not spec.networking_requires_ready:
+        annotations[ANNOTATION_ROUTE_UNREADY] = "true"
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec),
-                     "annotations": dict(spec.annotations)},
+                     "annotations": annotations},
         "spec": pod_spec,
     }
+
+
+# --- Health checks (parity2) --------------------------------------------------------------------
+
+# On a Kubernetes pod whose healthchecks say networking_requires_ready: false (read by
+# workers.observe: such a pod is AVAILABLE as soon as it runs).
+ANNOTATION_ROUTE_UNREADY = "pods-service/route-unready"
+_PROBE_KINDS = ("startup", "readiness", "liveness")
+
+
+def kube_probes(healthchecks: dict | None, default_port: int | None) -> dict:
+    """Upstream's ``healthchecks`` as Kubernetes probes (``{"readiness": {...}, ...}``).
+
+    An HTTP probe without ``http_get_port`` checks the pod's default networking port; liveness
+    and startup probes must have ``successThreshold`` 1 (Kubernetes refuses anything else).
+    """
+    result = {}
+    for kind in _PROBE_KINDS:
+        check = (healthchecks or {}).get(kind)
+        if not check:
+            continue
+        probe = {"initialDelaySeconds": int(check.get("initial_delay_seconds", 10)),
+                 "periodSeconds": int(check.get("period_seconds", 10)),
+                 "timeoutSeconds": int(check.get("timeout_seconds", 5)),
+                 "failureThreshold": int(check.get("failure_threshold", 3)),
+                 "successThreshold": 1 if kind != "readiness" else int(check.get("success_threshold", 1))}
+        if check.get("http_get_path"):
+            port = check.get("http_get_port") or default_port or 5000
+            probe["httpGet"] = {"path": check["http_get_path"], "port": int(port),
+                                "scheme": check.get("http_get_scheme") or "HTTP"}
+        elif check.get("exec_command"):
+            probe["exec"] = {"command": list(check["exec_command"])}
+        elif check.get("tcp_socket_port"):
+            probe["tcpSocket"] = {"port": int(check["tcp_socket_port"])}
+        else:
+            continue
+        result[kind] = probe
+    return result
 
 
 def service_manifest(spec: PodSpec) -> dict | None:
