@@ -12,7 +12,7 @@ from pods.models import Pod
 
 # Columns the rendering reads: lists load only these, as plain rows.
 DISPLAY_COLUMNS = (
-    "pod_id", "image", "template", "description", "command", "arguments",
+    "pod_id", "image", "template", "pod_template", "description", "command", "arguments",
     "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default",
     "time_to_stop_instance", "time_to_stop_ts", "networking", "resources", "compute_queue",
     "status", "status_container", "creation_ts", "update_ts", "start_instance_ts",
@@ -53,6 +53,14 @@ def redact_mounts(mounts: dict) -> dict:
     return out
 
 
+def pod_url(networking: dict | None) -> str:
+    """The pod's top-level ``url`` (upstream's user guide): its ``default`` networking entry's, else
+    the first entry's; empty when it has none."""
+    entries = networking or {}
+    entry = entries.get("default") or next(iter(entries.values()), None) or {}
+    return entry.get("url", "") if isinstance(entry, dict) else ""
+
+
 def render_pod(pod: Pod | dict) -> dict:
     """A pod, or a ``values(*DISPLAY_COLUMNS)`` row (lists use rows: no model instances)."""
     row = pod if isinstance(pod, dict) else {name: getattr(pod, name) for name in DISPLAY_COLUMNS}
@@ -60,6 +68,7 @@ def render_pod(pod: Pod | dict) -> dict:
         "pod_id": row["pod_id"],
         "image": row["image"],
         "template": row["template"],
+        "pod_template": row["pod_template"],
         "description": row["description"],
         "command": row["command"],
         "arguments": row["arguments"],
@@ -70,6 +79,7 @@ def render_pod(pod: Pod | dict) -> dict:
         "time_to_stop_instance": row["time_to_stop_instance"],
         "time_to_stop_ts": wire_datetime(row["time_to_stop_ts"]),
         "networking": row["networking"],
+        "url": pod_url(row["networking"]),
         "resources": row["resources"],
         "compute_queue": row["compute_queue"],
         "status": row["status"],

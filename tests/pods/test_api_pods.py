@@ -17,6 +17,8 @@ RESPONSE_FIELDS = {  # tapipy's PodResponseModel, exactly
     "resources", "compute_queue", "time_to_stop_ts", "status", "status_container", "creation_ts",
     "update_ts", "start_instance_ts",
 }
+# Beyond tapipy's model (tapipy keeps unknown fields): upstream's user guide shows both.
+GUIDE_FIELDS = {"pod_template", "url"}
 NAIVE_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$")
 
 
@@ -34,7 +36,8 @@ def test_create_returns_the_pod_as_tapipy_expects(tenant, alice):
     body = response.json()
     assert body["message"] == "Pod created successfully."
     pod = body["result"]
-    assert set(pod) == RESPONSE_FIELDS
+    assert set(pod) == RESPONSE_FIELDS | GUIDE_FIELDS
+    assert pod["url"] == "mypod.pods.localhost" and pod["pod_template"] == ""
     assert pod["status"] == "REQUESTED" and pod["status_requested"] == "ON"
     assert pod["command"] == ["sleep", "5000"] and pod["arguments"] is None
     assert pod["resources"] == {"cpu_request": 250, "cpu_limit": 2000, "mem_request": 256,
