@@ -7,6 +7,7 @@ from pods.models import Pod, PodPermission
 from templates_catalog.models import Image, TemplatePermission, TemplateTag
 
 from .conftest import assert_400_naming
+from tests.messages import message_text
 
 NEO4J_PLACEHOLDERS = {"PODS_USER_USERNAME": "<<TAPIS_user_username>>",
                       "PODS_USER_PASSWORD": "<<TAPIS_user_password>>",
@@ -109,7 +110,7 @@ def test_the_users_fields_win_over_the_template(alice):
     assert env["EXTRA"] == "1" and env["NEO4J_AUTH"] == "neo4j/mine"
     assert env["PODS_USER_PASSWORD"] == "<<TAPIS_user_password>>"
     assert pod["resources"] == {"cpu_request": 500, "cpu_limit": 2000, "mem_request": 1536, "mem_limit": 4096,
-                                "gpus": 0}
+                                "gpus": 0, "ephemeral_storage_request": -1, "ephemeral_storage_limit": -1}
     assert sorted(pod["networking"]) == ["browser", "default", "web"]
     assert pod["networking"]["web"]["url"] == "docpod-web.pods.localhost"
     assert Pod.objects.get().modified_fields == [
@@ -271,7 +272,7 @@ def test_a_loop_made_behind_the_apis_back_is_refused_when_deriving(docpod, clien
     TemplateTag.objects.filter(pk=docpod.template_tag_id).update(base=other)  # neo4j → other → neo4j
     response = client_for("alice").get("/v3/pods/docpod/derived")
     assert response.status_code == 409
-    assert "loop" in response.json()["message"]
+    assert "loop" in message_text(response.json())
 
 
 def test_a_pod_whose_chain_is_broken_goes_to_error_in_the_worker(docpod, make_template, publish):
@@ -337,7 +338,7 @@ def test_a_version_a_pod_runs_cannot_be_deleted(docpod, make_template, publish, 
     created(create(client_for("alice"), pod_id="minepod", template="mine"))
     alice = client_for("alice")
     response = alice.delete(f"/v3/pods/templates/mine/tags/{version.tag_timestamp}")
-    assert response.status_code == 409 and "1 pod(s)" in response.json()["message"]
+    assert response.status_code == 409 and "1 pod(s)" in message_text(response.json())
     assert alice.delete("/v3/pods/templates/mine").status_code == 409
     alice.delete("/v3/pods/minepod")
     assert alice.delete("/v3/pods/templates/mine").status_code == 200

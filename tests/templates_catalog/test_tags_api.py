@@ -8,6 +8,7 @@ from core.permissions import PermissionLevel as L
 from templates_catalog.models import Image, TemplatePermission, TemplateTag
 
 from .conftest import assert_400_naming
+from tests.messages import message_text
 
 STAMP_RE = re.compile(r"^latest@\d{4}-\d{2}-\d{2}-\d{2}:\d{2}:\d{2}$")
 
@@ -96,7 +97,7 @@ def test_get_tag_missing_or_malformed(template, client_for, tag_id, status, fiel
     ({"commit_message": "x" * 256}, "commit_message", "255"),
     ({"tag": "no spaces"}, "tag", "not a tag"),
     ({"tag": "x" * 81}, "tag", "not a tag"),
-    ({"pod_definition": "neo4j"}, "pod_definition", "dictionary"),
+    ({"pod_definition": "neo4j"}, "pod_definition", "expected a JSON object"),
     ({"pod_definition": {"image": "kubesim/happy", "bogus": 1}}, "pod_definition.bogus", "unknown field"),
     ({"pod_definition": {"status_requested": "ON"}}, "pod_definition.status_requested", "unknown field"),
     ({"pod_definition": {"image": "Not An Image!"}}, "pod_definition.image", "not a valid image"),
@@ -187,7 +188,7 @@ def test_a_loop_through_another_template_is_refused(make_template, publish, temp
     publish(other, {"template": "mytpl"})
     response = add_tag(client_for("alice"), pod_definition={"template": "other"})
     assert_400_naming(response, "pod_definition.template", "loop")
-    assert "mytpl → other → mytpl" in response.json()["message"]
+    assert "mytpl → other → mytpl" in message_text(response.json())
 
 
 # --- delete_template_tag -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ cannot be bypassed from inside the cluster.
 """
 import base64
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -48,6 +49,9 @@ class PodSpec:
     mem_request_mi: int = RESOURCE_DEFAULTS["mem_request"]
     mem_limit_mi: int = RESOURCE_DEFAULTS["mem_limit"]
     gpus: int = RESOURCE_DEFAULTS["gpus"]
+    # MiB; -1 (unlimited): no ephemeral-storage request/limit at all.
+    ephemeral_request_mi: int = RESOURCE_DEFAULTS["ephemeral_storage_request"]
+    ephemeral_limit_mi: int = RESOURCE_DEFAULTS["ephemeral_storage_limit"]
     gpu_resource: str = "nvidia.com/gpu"
     node_selector: dict = field(default_factory=dict)
     tolerations: list = field(default_factory=list)
@@ -70,6 +74,11 @@ class PodSpec:
     nfs_mounts: tuple = ()
     # Pod-private claims of ``pvc`` mounts: (mount path, claim name, sub path, read-only).
     claim_mounts: tuple = ()
+    # Private images (parity): (registry, username, password) from the tenant's registry
+    # credential, sent as a dockerconfigjson Secret named in imagePullSecrets. Never in a repr.
+    registry_auth: tuple = field(default=(), repr=False)
+    # imagePullPolicy: empty leaves Kubernetes' default (Always for :latest, else IfNotPresent).
+    image_pull_policy: str = ""
 
 
 def file_secret_name(spec: PodSpec, mount_path: str) -> str:
@@ -98,9 +107,23 @@ def labels(spec: PodSpec) -> dict:
     }
 
 
+def mebibytes(value: int) -> str:
+    """A MiB count as a Kubernetes quantity in canonical form: ``2048`` → ``2Gi``, ``5000`` → ``5000Mi``."""
+    for suffix, size in (("Ti", 1024 * 1024), ("Gi", 1024)):
+        if value and value % size == 0:
+            return f"{value // size}{suffix}"
+    return f"{value}Mi"
+
+
 def _resources(spec: PodSpec) -> dict:
     requests = {"cpu": f"{spec.cpu_request_m}m", "memory": f"{spec.mem_request_mi}Mi"}
     limits = {"cpu": f"{spec.cpu_limit_m}m", "memory": f"{spec.mem_limit_mi}Mi"}
+    # Ephemeral storage: only what is bounded (-1 sends nothing; a lone limit makes Kubernetes
+    # request the same), in the canonical form the API server stores (2048Mi reads back as 2Gi).
+    if spec.ephemeral_request_mi >= 0:
+        requests["ephemeral-storage"] = mebibytes(spec.ephemeral_request_mi)
+    if spec.ephemeral_limit_mi >= 0:
+        limits["ephemeral-storage"] = mebibytes(spec.ephemeral_limit_mi)
     if spec.gpus:
         # Extended resources must have requests equal to limits.
         requests[spec.gpu_resource] = limits[spec.gpu_resource] = str(spec.gpus)
@@ -151,7 +174,6 @@ def pod_manifest(spec: PodSpec) -> dict:
     container = {
         "name": "pod",
         "image": spec.image,
-        "imagePullPolicy": "IfNotPresent",
         "env": _env(spec),
         "ports": _container_ports(spec),
         "resources": _resources(spec),
@@ -170,6 +192,8 @@ def pod_manifest(spec: PodSpec) -> dict:
     if storage_volumes:
         volumes.extend(storage_volumes)
         container.setdefault("volumeMounts", []).extend(storage_mounts)
+    if spec.image_pull_policy:
+        container["imagePullPolicy"] = spec.image_pull_policy
     if spec.command:
         container["command"] = list(spec.command)
     if spec.args:
@@ -183,6 +207,8 @@ def pod_manifest(spec: PodSpec) -> dict:
     }
     if volumes:
         pod_spec["volumes"] = volumes
+    if spec.registry_auth:
+        pod_spec["imagePullSecrets"] = [{"name": pull_secret_name(spec)}]
     if spec.node_selector:
         pod_spec["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
@@ -237,6 +263,28 @@ def pod_secrets(spec: PodSpec, owner_uid: str) -> list:
     secrets += [secret(file_secret_name(spec, path), {_file_name(path): content})
                 for path, (content, _) in sorted(spec.files.items())]
     return secrets
+
+
+# --- Private images (parity) ------------------------------------------------------------------
+
+def pull_secret_name(spec: PodSpec) -> str:
+    """The instance's image pull Secret: deterministic, per instance, at most 63 characters."""
+    digest = hashlib.sha256(f"{spec.instance_id}:pull".encode()).hexdigest()[:8]
+    return f"{spec.name[:50].rstrip('-')}-r{digest}"
+
+
+def pull_secret(spec: PodSpec, owner: dict) -> dict:
+    """The ``kubernetes.io/dockerconfigjson`` Secret of ``spec.registry_auth``, owned by ``owner``
+    (the Service, created before the Pod so the kubelet finds it at the first pull; the Pod when
+    the pod exposes no port), so the cluster deletes it with the instance."""
+    registry, username, password = spec.registry_auth
+    server = "https://index.docker.io/v1/" if registry == "docker.io" else registry
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    config = json.dumps({"auths": {server: {"username": username, "password": password, "auth": auth}}})
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": pull_secret_name(spec), "namespace": spec.namespace, "labels": labels(spec),
+                         "ownerReferences": [{**owner, "blockOwnerDeletion": False, "controller": False}]},
+            "data": {".dockerconfigjson": _b64(config)}}
 
 
 DEFAULT_DENY_POLICY = "pods-service-default-deny"
@@ -331,7 +379,6 @@ def storage_pod_manifest(spec: StorageServerSpec) -> dict:
     container = {
         "name": "nfs",
         "image": spec.image,
-        "imagePullPolicy": "IfNotPresent",
         "env": [{"name": "SHARED_DIRECTORY", "value": EXPORT_ROOT}],
         "ports": [{"name": "nfs", "containerPort": NFS_PORT, "protocol": "TCP"}],
         "securityContext": {"privileged": True},
