@@ -9,12 +9,16 @@ and ``?derived_lite``, and ``GET /pods/{pod_id}/overrides``.
   ``get_derived_pod?resolve_secrets=true``).
 - ``/overrides``: only the user's layer — the fields and keys in ``modified_fields`` — plus
   identity, as upstream's ``display_overrides``.
+- ``/provenance``: per field, where its value comes from (``pod``, ``template`` or
+  ``default``, decided by the ``modified_fields`` ledger, never by a value being non-empty) with
+  the pod's, the template chain's and the derived value, as upstream's ``attribute_pod_fields``.
 """
 from rest_framework import exceptions
 
 from core.envelope import ok
 from core.fields import QueryFlag
-from pods.derive import DICT_FIELDS, derived_spec
+from pods.derive import DICT_FIELDS, derived_spec, template_chain, user_view
+from podspec.merge import MERGED_FIELDS, merge_templates
 
 from .permissions import CanAdminPod, CanUsePod
 from .rendering import redact_mounts, render_pod
@@ -77,3 +81,26 @@ def pod_overrides(pod) -> dict:
             overrides[field] = getattr(pod, field)
     return {"pod_id": pod.pod_id, "template": pod.template or None, "status": pod.status,
             "modified_fields": modified, "overrides": overrides}
+
+
+def pod_provenance(pod) -> dict:
+    """Where each of the pod's fields comes from, with the three values that decide it."""
+    modified = set(pod.modified_fields or [])
+    chain = template_chain(pod) if pod.template_tag_id is not None else []
+    from_templates = merge_templates([version.pod_definition for version in chain])
+    mine, _ = user_view(pod)
+    derived = derived_spec(pod)
+    fields = {}
+    for name in MERGED_FIELDS:
+        in_ledger = name in modified or any(m.startswith(f"{name}.") for m in modified)
+        provides = name in from_templates
+        source = "pod" if in_ledger else ("template" if provides else "default")
+        values = [mine.get(name) if in_ledger else None, from_templates.get(name), derived.spec.get(name)]
+        if name == "volume_mounts":
+            values = [redact_mounts(v) if v else v for v in values]
+        fields[name] = {"source": source, "in_modified_fields": in_ledger, "template_provides": provides,
+                        "pod_value": values[0], "template_value": values[1], "derived_value": values[2]}
+    counts = {word: sum(1 for info in fields.values() if info["source"] == word)
+              for word in ("pod", "template", "default")}
+    return {"pod_id": pod.pod_id, "template": pod.template or None, "template_chain": derived.chain,
+            "modified_fields": list(pod.modified_fields or []), "fields": fields, "summary": counts}

@@ -58,6 +58,7 @@ class PodViewSet(viewsets.GenericViewSet):
     # action → level class; the permissions endpoint needs USER to read and ADMIN to write.
     level_for_action = {
         "retrieve": CanReadPod, "derived": CanReadPod, "logs": CanReadPod, "overrides": CanReadPod,
+        "provenance": CanReadPod,
         "update": CanUsePod, "credentials": CanUsePod, "permissions": CanUsePod,
         "set_permission": CanAdminPod, "delete_permission": CanAdminPod, "destroy": CanAdminPod,
         "start": CanAdminPod, "stop": CanAdminPod, "restart": CanAdminPod,
@@ -127,6 +128,12 @@ class PodViewSet(viewsets.GenericViewSet):
     def overrides(self, request, pod_id=None):
         """Only what the user set over the pod's templates (upstream's lean overrides view)."""
         return ok(pod_display.pod_overrides(self.get_object()), "Pod overrides retrieved successfully.")
+
+    @extend_schema(operation_id="get_pod_provenance", responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def provenance(self, request, pod_id=None):
+        """Per field: does the value come from the pod, its templates, or the defaults?"""
+        return ok(pod_display.pod_provenance(self.get_object()), "Pod provenance retrieved successfully.")
 
     @extend_schema(operation_id="update_pod", request=UpdatePodSerializer, responses=PodResponseSerializer)
     def update(self, request, pod_id=None):

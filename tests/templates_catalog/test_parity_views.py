@@ -74,3 +74,17 @@ def test_overrides_of_a_pod_without_template(tenant, client_for):
     result = alice.get("/v3/pods/plain/overrides").json()["result"]
     assert result["template"] is None
     assert result["overrides"] == {"image": "kubesim/happy", "command": ["sleep", "1"]}
+
+
+def test_provenance_follows_the_ledger(templated):
+    body = templated.get("/v3/pods/mypod/provenance").json()["result"]
+    fields = body["fields"]
+    assert fields["image"] == {"source": "template", "in_modified_fields": False, "template_provides": True,
+                               "pod_value": None, "template_value": "kubesim/happy", "derived_value": "kubesim/happy"}
+    assert fields["environment_variables"]["source"] == "pod"
+    assert fields["environment_variables"]["pod_value"] == {"MINE": "1"}
+    assert fields["resources"]["source"] == "pod" and fields["resources"]["template_value"] == {"cpu_limit": 3000}
+    # Networking holds a non-empty default on the row: still "default", not "pod".
+    assert fields["networking"]["source"] == "default" and fields["compute_queue"]["source"] == "default"
+    assert fields["volume_mounts"]["pod_value"]["/etc/app.ini"]["config_content"] == "<redacted>"
+    assert body["summary"]["pod"] == 3 and body["template_chain"][0].startswith("webtpl:latest@")
