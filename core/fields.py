@@ -116,7 +116,8 @@ class DescriptionField(StrictCharField):
     def __init__(self, *, max_length, **kwargs):
         self.description_max = max_length
         kwargs.setdefault("allow_blank", True)
-        super().__init__(**kwargs)
+        # max_length documents the bound in the schema; the check below runs first, in upstream's words.
+        super().__init__(max_length=max_length, **kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)

@@ -193,3 +193,20 @@ def test_registry_credential_command(tenant, tmp_path):
     assert not RegistryCredential.objects.exists()
     with pytest.raises(CommandError, match="no credential"):
         call_command("registry_credential", "delete", "dev", "ghcr.io")
+
+
+def test_the_pull_secret_goes_with_the_instance(tenant, registry_credential, site_image, alice, sim, core):
+    from pods.lifecycle import request_status
+    from pods.choices import RequestedStatus
+    from workers.spawner import reconcile_pod
+
+    site_image("registry.example.org:5000/team/app")
+    post(alice, "/v3/pods", {"pod_id": "private", "image": "registry.example.org:5000/team/app:1"})
+    pod = Pod.objects.get(pod_id="private")
+    assert reconcile_pod(pod.pk) == "created"
+    [pull] = core.read_namespaced_pod("pods-local-dev-private", "default").spec.image_pull_secrets
+    request_status(pod, requested=RequestedStatus.OFF, actor="alice")
+    reconcile_pod(pod.pk)
+    sim.advance(60)
+    names = [s.metadata.name for s in core.list_namespaced_secret("default").items]
+    assert pull.name not in names
