@@ -44,6 +44,11 @@ class Envelope:
     orjson: bool = False
 
 
+def no_changes_message(kind: str) -> str:
+    """Upstream's words for an update that changes nothing (``kind``: pod, template, image...)."""
+    return f"Incoming data made no changes to {kind}. Is incoming data equal to current data?"
+
+
 def envelope_dict(result=None, *, status_word="success", message=SUCCESS_MESSAGE, metadata=None):
     """Build the envelope as a dict, in upstream's key order."""
     return {
@@ -112,12 +117,29 @@ def _flatten_message(detail):
     return "; ".join(parts) if parts else "Invalid request."
 
 
+def validation_messages(detail) -> list[str]:
+    """``["<field>: <problem>", ...]``: how upstream's ``error_handler`` words invalid input (its
+    clients read ``message`` as that list)."""
+    return [f"{path}: {msg}" if path else msg for path, msg in _flatten(detail)] or ["Invalid request."]
+
+
 def validation_payload(detail):
-    """Message naming every bad field, plus per-field details in ``metadata.errors``."""
+    """``message``: one ``"<field>: <problem>"`` string per problem (a list, as upstream); the
+    same per field in ``metadata.errors``."""
     errors = {}
     for path, msg in _flatten(detail):
         errors.setdefault(path or "request", []).append(msg)
-    return {"message": _flatten_message(detail), "metadata": {"errors": errors}}
+    return {"message": validation_messages(detail), "metadata": {"errors": errors}}
+
+
+def unsupported_media_payload(request, view) -> dict:
+    """A body the JSON parser never read (no or another ``Content-Type``): 400, naming the header,
+    as upstream (its clients look for ``Content-Type: application/json`` in the message list)."""
+    accepted = [parser.media_type for parser in getattr(view, "parser_classes", ())] or ["application/json"]
+    got = (getattr(request, "content_type", "") or "").split(";")[0].strip() or "none"
+    wanted = " or ".join(f"Content-Type: {media}" for media in accepted)
+    message = f"Content-Type: the request body must be sent with {wanted} (got {got!r})."
+    return {"message": [message], "metadata": {"errors": {"Content-Type": [message]}}}
 
 
 def exception_handler(exc, context):
@@ -149,6 +171,9 @@ def exception_handler(exc, context):
             headers["Retry-After"] = str(int(exc.wait))
         if isinstance(exc, exceptions.ValidationError):
             payload = validation_payload(exc.detail)
+        elif isinstance(exc, exceptions.UnsupportedMediaType):
+            payload = unsupported_media_payload(context.get("request"), context.get("view"))
+            return Response(payload, status=status.HTTP_400_BAD_REQUEST, headers=headers)
         else:
             payload = {"message": _flatten_message(exc.detail),
                        "metadata": getattr(exc, "metadata", None) or {}}

@@ -76,10 +76,27 @@ def string_dict(*, item_max_length=None, **kwargs):
                                                   max_length=item_max_length), **kwargs)
 
 
+def _json_kind(data) -> str:
+    if isinstance(data, list):
+        return "a JSON array"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, (int, float)):
+        return "a number"
+    return "null" if data is None else type(data).__name__
+
+
 class StrictSerializer(serializers.Serializer):
     """A serializer whose input may hold only its declared fields."""
 
     def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            # Upstream's wording: a body (or nested object) that is not a JSON object says so.
+            where = "Invalid request body" if self.parent is None else "Invalid value"
+            raise serializers.ValidationError({"non_field_errors": [
+                f"{where}: expected a JSON object, got {_json_kind(data)}."]})
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         errors = {name: ["Unknown field; it is not accepted here."] for name in unknown}
         try:
@@ -90,6 +107,26 @@ class StrictSerializer(serializers.Serializer):
             raise serializers.ValidationError({**exc.detail, **errors}) from None
         if errors:
             raise serializers.ValidationError(errors)
+        return value
+
+
+class DescriptionField(StrictCharField):
+    """A ``description``: ASCII only, at most ``max_length`` characters, in upstream's words."""
+
+    def __init__(self, *, max_length, **kwargs):
+        self.description_max = max_length
+        kwargs.setdefault("allow_blank", True)
+        # max_length documents the bound in the schema; the check below runs first, in upstream's words.
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value.isascii():
+            raise serializers.ValidationError("description field may only contain ASCII characters.")
+        if len(value) > self.description_max:
+            raise serializers.ValidationError(
+                f"description field must be less than {self.description_max} characters. "
+                f"Inputted length: {len(value)}")
         return value
 
 

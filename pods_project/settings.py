@@ -497,6 +497,19 @@ PODS_CPU_MAX = env.int("PODS_CPU_MAX", default=6000, min=1)
 PODS_MEM_MIN = env.int("PODS_MEM_MIN", default=256, min=1)
 PODS_MEM_MAX = env.int("PODS_MEM_MAX", default=12288, min=1)
 PODS_GPU_MAX = env.int("PODS_GPU_MAX", default=1, min=0)
+# imagePullPolicy of user pods; empty leaves Kubernetes' default (Always for :latest or no tag,
+# IfNotPresent otherwise). A template's security.image_pull_policy wins over it.
+PODS_IMAGE_PULL_POLICY = env.str("PODS_IMAGE_PULL_POLICY", default="", choices=("Always", "IfNotPresent", "Never"),
+                                 empty="")
+PODS_IMAGE_PULL_POLICY = {c.upper(): c for c in ("Always", "IfNotPresent", "Never")}.get(
+    PODS_IMAGE_PULL_POLICY.upper(), "")
+# Ephemeral storage (the container's writable layer, logs, emptyDirs), MiB, as upstream: bounds of
+# requests and limits, and the defaults of a pod that sets none; -1 is "unlimited" (nothing sent to
+# Kubernetes), which users may ask for only while one of the defaults is -1.
+PODS_EPHEMERAL_STORAGE_MIN = env.int("PODS_EPHEMERAL_STORAGE_MIN", default=1, min=1)
+PODS_EPHEMERAL_STORAGE_MAX = env.int("PODS_EPHEMERAL_STORAGE_MAX", default=18432, min=1)
+PODS_EPHEMERAL_STORAGE_REQUEST_DEFAULT = env.int("PODS_EPHEMERAL_STORAGE_REQUEST_DEFAULT", default=-1, min=-1)
+PODS_EPHEMERAL_STORAGE_LIMIT_DEFAULT = env.int("PODS_EPHEMERAL_STORAGE_LIMIT_DEFAULT", default=-1, min=-1)
 # Pod-count quotas where a tenant sets none (Tenant.max_pods, Tenant.max_pods_per_user): pods in
 # one tenant, and pods one user creates. Every pod counts, running or not.
 PODS_TENANT_MAX_PODS = env.int("PODS_TENANT_MAX_PODS", default=1000, min=1)
@@ -505,6 +518,16 @@ if PODS_CPU_MIN > PODS_CPU_MAX:
     raise ImproperlyConfigured(f"PODS_CPU_MIN ({PODS_CPU_MIN}) must not exceed PODS_CPU_MAX ({PODS_CPU_MAX})")
 if PODS_MEM_MIN > PODS_MEM_MAX:
     raise ImproperlyConfigured(f"PODS_MEM_MIN ({PODS_MEM_MIN}) must not exceed PODS_MEM_MAX ({PODS_MEM_MAX})")
+if PODS_EPHEMERAL_STORAGE_MIN > PODS_EPHEMERAL_STORAGE_MAX:
+    raise ImproperlyConfigured(f"PODS_EPHEMERAL_STORAGE_MIN ({PODS_EPHEMERAL_STORAGE_MIN}) must not exceed "
+                               f"PODS_EPHEMERAL_STORAGE_MAX ({PODS_EPHEMERAL_STORAGE_MAX})")
+for _name in ("PODS_EPHEMERAL_STORAGE_REQUEST_DEFAULT", "PODS_EPHEMERAL_STORAGE_LIMIT_DEFAULT"):
+    _value = globals()[_name]
+    if _value != -1 and not PODS_EPHEMERAL_STORAGE_MIN <= _value <= PODS_EPHEMERAL_STORAGE_MAX:
+        raise ImproperlyConfigured(f"{_name} ({_value}) must be -1 (unlimited) or within PODS_EPHEMERAL_STORAGE_MIN.."
+                                   f"PODS_EPHEMERAL_STORAGE_MAX ({PODS_EPHEMERAL_STORAGE_MIN}..{PODS_EPHEMERAL_STORAGE_MAX})")
+if 0 <= PODS_EPHEMERAL_STORAGE_LIMIT_DEFAULT < PODS_EPHEMERAL_STORAGE_REQUEST_DEFAULT:
+    raise ImproperlyConfigured("PODS_EPHEMERAL_STORAGE_REQUEST_DEFAULT must not exceed PODS_EPHEMERAL_STORAGE_LIMIT_DEFAULT")
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "static/"

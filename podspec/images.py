@@ -34,3 +34,16 @@ def image_name(image: str) -> str:
 
 def is_valid_reference(image: str) -> bool:
     return len(image) <= 256 and bool(IMAGE_REFERENCE.match(image))
+
+
+DOCKER_HUB = "docker.io"
+
+
+def registry_of(image: str) -> str:
+    """The registry ``image`` is pulled from: its first path component when that names a host
+    (holds a ``.`` or a ``:``, or is ``localhost``), else Docker Hub (``docker.io``)."""
+    first, slash, _ = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        host = first.lower()
+        return DOCKER_HUB if host in ("index.docker.io", "registry-1.docker.io") else host
+    return DOCKER_HUB

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from core.errors import InvalidInput
 from core.fields import (
     BoundedDictField,
+    DescriptionField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -24,7 +25,7 @@ from core.fields import (
 from podspec.mounts import MOUNT_TYPES
 from podspec.networking import NETWORK_PROTOCOLS
 from podspec.references import parse_template_reference
-from podspec.resources import check_compute_queue
+from podspec.resources import EPHEMERAL_KEYS, check_compute_queue, check_ephemeral_storage
 
 NETWORK_KEY_RE = re.compile(r"^[a-z0-9]{3,64}$")
 ENV_NAME_RE = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
@@ -53,12 +54,21 @@ class ResourcesSerializer(StrictSerializer):
     mem_request = StrictIntegerField(required=False, help_text="MiB requested.")
     mem_limit = StrictIntegerField(required=False, help_text="MiB allowed.")
     gpus = StrictIntegerField(required=False, min_value=0)
+    ephemeral_storage_request = StrictIntegerField(required=False, help_text="MiB of ephemeral storage requested; "
+                                                   "-1: none (unlimited), where the site allows it.")
+    ephemeral_storage_limit = StrictIntegerField(required=False, help_text="MiB of ephemeral storage allowed; "
+                                                 "-1: unlimited, where the site allows it.")
 
     def validate(self, attrs):
         bounds = {"cpu": (settings.PODS_CPU_MIN, settings.PODS_CPU_MAX),
                   "mem": (settings.PODS_MEM_MIN, settings.PODS_MEM_MAX)}
         errors = {}
         for name, value in attrs.items():
+            if name in EPHEMERAL_KEYS:
+                problem = check_ephemeral_storage(value)
+                if problem:
+                    errors[name] = [problem]
+                continue
             low, high = (0, settings.PODS_GPU_MAX) if name == "gpus" else bounds[name[:3]]
             if not low <= value <= high:
                 errors[name] = [f"Out of bounds: {value} is not within {low}..{high}."]
@@ -153,6 +163,9 @@ class PodSecuritySerializer(StrictSerializer):
     run_as_group = StrictIntegerField(required=False, min_value=0)
     capabilities = string_list(required=False, max_length=16, item_max_length=32,
                                help_text="Linux capabilities to add back, e.g. CHOWN, SETUID.")
+    image_pull_policy = serializers.ChoiceField(
+        choices=["Always", "IfNotPresent", "Never"], required=False,
+        help_text="Kubernetes imagePullPolicy for pods of this template (default: Kubernetes' own).")
 
     def validate_capabilities(self, value):
         allowed = set(settings.PODS_TEMPLATE_CAPABILITIES)
@@ -233,7 +246,7 @@ class PodSpecSerializer(StrictSerializer):
     template = StrictCharField(required=False, allow_blank=True, max_length=200,
                                help_text="Template to build on: id, id:tag or id:tag@YYYY-MM-DD-HH:MM:SS "
                                          "(pinned to the exact version when set).")
-    description = StrictCharField(required=False, allow_blank=True, max_length=404, trim_whitespace=False)
+    description = DescriptionField(required=False, max_length=404, trim_whitespace=False)
     command = string_list(required=False, allow_null=True, max_length=MAX_COMMAND_ITEMS,
                           item_max_length=MAX_COMMAND_ITEM_LENGTH)
     arguments = string_list(required=False, allow_null=True, max_length=MAX_COMMAND_ITEMS,

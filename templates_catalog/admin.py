@@ -7,6 +7,7 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from core.errors import InvalidInput
 from core.permissions import PermissionLevel
@@ -14,6 +15,7 @@ from podspec.images import image_name, is_valid_reference
 from podspec.references import check_tag
 from templates_catalog.api.serializers import TemplatePodDefinitionSerializer
 from templates_catalog.models import (
+    RegistryCredential,
     Image,
     Template,
     TemplatePermission,
@@ -233,3 +235,41 @@ class ImageAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {**super().get_changeform_initial_data(request), "added_by": _admin_actor(request)}
+
+
+# --- Registry credentials (private images; parity) ---------------------------------------------
+
+class RegistryCredentialForm(forms.ModelForm):
+    """The password is write-only: never shown, kept when left empty on a change."""
+
+    password = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False,
+                               help_text="Password or access token; stored encrypted, never shown. "
+                                         "Leave empty to keep the current one.")
+
+    class Meta:
+        model = RegistryCredential
+        fields = ("tenant", "registry", "username", "password", "description")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("password") and not self.instance.password_encrypted:
+            self.add_error("password", "A new credential needs a password or token.")
+        return data
+
+    def save(self, commit=True):
+        credential = super().save(commit=False)
+        if self.cleaned_data.get("password"):
+            credential.set_password(self.cleaned_data["password"])
+        credential.update_ts = timezone.now()
+        if commit:
+            credential.save()
+        return credential
+
+
+@admin.register(RegistryCredential)
+class RegistryCredentialAdmin(admin.ModelAdmin):
+    form = RegistryCredentialForm
+    list_display = ("registry", "tenant", "username", "description", "update_ts")
+    list_filter = ("tenant",)
+    list_select_related = ("tenant",)
+    search_fields = ("registry", "username", "description")

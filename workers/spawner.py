@@ -33,6 +33,7 @@ from workers.kube.manifests import (
     pod_claim_manifests,
     pod_manifest,
     pod_secrets,
+    pull_secret,
     service_manifest,
 )
 from workers.spec import pod_spec_for
@@ -108,10 +109,13 @@ def create_objects(pod: Pod) -> str:
         for claim in pod_claim_manifests(spec, settings.PODS_POD_CLAIM_SIZE_MB, settings.PODS_STORAGE_CLASS):
             _create_claim(claim)
         service = service_manifest(spec)
-        if service is not None:
-            _create_or_adopt("service", service, spec)
+        kservice = _create_or_adopt("service", service, spec) if service is not None else None
+        if spec.registry_auth and kservice is not None:  # before the Pod: the first pull needs it
+            _create_or_adopt("secret", pull_secret(spec, _owner("Service", kservice)), spec)
         kpod = _create_or_adopt("pod", pod_manifest(spec), spec)
         owner_uid = kpod["metadata"]["uid"]
+        if spec.registry_auth and kservice is None:
+            _create_or_adopt("secret", pull_secret(spec, _owner("Pod", kpod)), spec)
         _create_or_adopt("networkpolicy", network_policy(spec, owner_uid), spec)
         for secret in pod_secrets(spec, owner_uid=owner_uid):
             _create_or_adopt("secret", secret, spec)
@@ -154,6 +158,10 @@ def _create_claim(manifest: dict) -> None:
         kube.create("pvc", manifest)
     except AlreadyExists:
         pass
+
+
+def _owner(kind: str, obj: dict) -> dict:
+    return {"apiVersion": "v1", "kind": kind, "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"]}
 
 
 def _create_or_adopt(kind: str, manifest: dict, spec) -> dict:

@@ -11,7 +11,7 @@ from pods.derive import (
 from pods.models import Pod
 from podspec.images import image_name
 from podspec.resources import RESOURCE_DEFAULTS
-from templates_catalog.models import image_denied
+from templates_catalog.models import image_denied, pull_credential_for
 from workers.kube import client as kube_client
 from workers.kube.manifests import PodSpec, kube_probes
 
@@ -57,6 +57,8 @@ def pod_spec_for(pod: Pod) -> PodSpec:
     if refused:
         raise Forbidden(f"the template asks for capabilities this site does not allow: {', '.join(refused)}.")
     nfs_mounts, claim_mounts = storage_mounts_for(pod, spec.get("volume_mounts") or {})
+    credential = pull_credential_for(pod.tenant, spec["image"])
+    registry_auth = (credential.registry, credential.username, credential.password) if credential else ()
     return PodSpec(
         name=pod.k8_name,
         namespace=kube_client.namespace(),
@@ -81,6 +83,10 @@ def pod_spec_for(pod: Pod) -> PodSpec:
         mem_request_mi=int(resources["mem_request"]),
         mem_limit_mi=int(resources["mem_limit"]),
         gpus=int(resources.get("gpus") or 0),
+        ephemeral_request_mi=int(resources.get("ephemeral_storage_request", -1)),
+        ephemeral_limit_mi=int(resources.get("ephemeral_storage_limit", -1)),
+        registry_auth=registry_auth,
+        image_pull_policy=security.get("image_pull_policy") or settings.PODS_IMAGE_PULL_POLICY,
         gpu_resource=queue.get("gpu_resource", settings.PODS_GPU_RESOURCE),
         node_selector=queue.get("node_selector", {}),
         tolerations=queue.get("tolerations", []),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthcheck", HealthcheckView.as_view(), name="healthcheck"),
     path("v3/healthcheck", HealthcheckView.as_view()),
     path("traefik-config", traefik_config, name="traefik-config"),
+    path("v3/traefik-config", traefik_config),  # tapipy's traefik_config path
     path("pods/traefik-config", traefik_config),
     path("v3/pods/traefik-config", traefik_config),
 ]

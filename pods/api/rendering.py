@@ -14,7 +14,7 @@ from podspec.secret_map import redacted as redacted_secret_map
 
 # Columns the rendering reads, in the wire order.
 DISPLAY_COLUMNS = (
-    "pod_id", "image", "template", "description", "command", "arguments",
+    "pod_id", "image", "template", "pod_template", "description", "command", "arguments",
     "environment_variables", "status_requested", "volume_mounts", "time_to_stop_default",
     "time_to_stop_instance", "time_to_stop_ts", "networking", "resources", "compute_queue",
     "status", "status_container", "creation_ts", "update_ts", "start_instance_ts",
@@ -56,6 +56,13 @@ class _WirePodJSON(Func):
             parts.append(f"'{',' if parts else '{'}\"{name}\":' || {self._value(name, column)}")
             if name == "status":
                 status = column
+            elif name == "networking":  # render_pod's "url" follows it: see pod_url
+                default = f"({column} -> 'default')"
+                first = f"(SELECT e.value FROM jsonb_each({column}) e LIMIT 1)"
+                parts.append(
+                    f"',\"url\":' || to_json(COALESCE(CASE WHEN jsonb_typeof({default}) = 'object' "
+                    f"AND {default} <> '{{}}'::jsonb THEN {default} ->> 'url' "
+                    f"ELSE CASE WHEN jsonb_typeof({first}) = 'object' THEN {first} ->> 'url' END END, ''))::text")
         # render_pod's last key: the proxy routes AVAILABLE pods only.
         parts.append(f"',\"networking_live\":' || COALESCE(({status} = 'AVAILABLE')::text, 'false')")
         return f"({' || '.join(parts)} || '}}')", params
@@ -97,6 +104,14 @@ def redact_mounts(mounts: dict) -> dict:
     return out
 
 
+def pod_url(networking: dict | None) -> str:
+    """The pod's top-level ``url`` (upstream's user guide): its ``default`` networking entry's, else
+    the first entry's; empty when it has none."""
+    entries = networking or {}
+    entry = entries.get("default") or next(iter(entries.values()), None) or {}
+    return entry.get("url", "") if isinstance(entry, dict) else ""
+
+
 def render_pod(pod: Pod | dict) -> dict:
     """A pod, or a ``values(*DISPLAY_COLUMNS)`` row (lists use :func:`wire_pods`)."""
     row = pod if isinstance(pod, dict) else {name: getattr(pod, name) for name in DISPLAY_COLUMNS}
@@ -104,6 +119,7 @@ def render_pod(pod: Pod | dict) -> dict:
         "pod_id": row["pod_id"],
         "image": row["image"],
         "template": row["template"],
+        "pod_template": row["pod_template"],
         "description": row["description"],
         "command": row["command"],
         "arguments": row["arguments"],
@@ -114,6 +130,7 @@ def render_pod(pod: Pod | dict) -> dict:
         "time_to_stop_instance": row["time_to_stop_instance"],
         "time_to_stop_ts": wire_datetime(row["time_to_stop_ts"]),
         "networking": row["networking"],
+        "url": pod_url(row["networking"]),
         "resources": row["resources"],
         "compute_queue": row["compute_queue"],
         "status": row["status"],

@@ -51,13 +51,19 @@ class NewPodSerializer(PodSpecSerializer):
 
     def validate(self, attrs):
         legacy = attrs.pop("pod_template", None)
+        # Echoed as the pod's pod_template: the template as the user named it.
+        asked = self.initial_data.get("pod_template") if legacy else attrs.get("template")
+        if asked:
+            attrs["pod_template"] = asked
         if legacy:
             if attrs.get("template"):
                 raise serializers.ValidationError({"pod_template": [
                     "Give either template or its legacy alias pod_template, not both."]})
             attrs["template"] = legacy
         if not attrs.get("image") and not attrs.get("template"):
-            raise serializers.ValidationError({"image": ["This field is required (no template given)."]})
+            raise serializers.ValidationError({"image": [
+                "This field is required (no template given). With tapipy, name the template as "
+                "template='neo4j': tapipy drops pod_template, which its schema lacks."]})
         return attrs
 
 
@@ -109,6 +115,7 @@ class PodResponseSerializer(serializers.Serializer):
     pod_id = serializers.CharField()
     image = serializers.CharField()
     template = serializers.CharField()
+    pod_template = serializers.CharField(help_text="The template as the user named it at creation (or update).")
     description = serializers.CharField()
     command = serializers.ListField(child=serializers.CharField(), allow_null=True)
     arguments = serializers.ListField(child=serializers.CharField(), allow_null=True)
@@ -119,6 +126,7 @@ class PodResponseSerializer(serializers.Serializer):
     time_to_stop_instance = serializers.IntegerField(allow_null=True)
     time_to_stop_ts = serializers.DateTimeField(allow_null=True)
     networking = serializers.DictField(child=serializers.DictField())
+    url = serializers.CharField(help_text="The default networking entry's URL (the first entry's if none).")
     resources = serializers.DictField()
     compute_queue = serializers.CharField()
     status = serializers.CharField()

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 
-from core.envelope import ok
+from core.envelope import no_changes_message, ok
 from core.fields import QueryFlag
 from core.permissions import (
     ObjectLevelPermission,
@@ -176,7 +176,7 @@ class VolumeViewSet(_StorageViewSet):
         data = self._validated(UpdateVolumeSerializer, request.data)
         volume, changed = storage.volume_update(volume=volume, principal=request.user, data=data)
         if not changed:
-            return ok(render_volume(volume), "Incoming data made no changes to the volume; nothing was updated.",
+            return ok(render_volume(volume), no_changes_message("volume"),
                       {"changed_fields": []})
         return ok(render_volume(volume), "Volume updated successfully.", {"changed_fields": changed})
 
@@ -263,7 +263,7 @@ class SnapshotViewSet(_StorageViewSet):
         data = self._validated(UpdateSnapshotSerializer, request.data)
         snapshot, changed = storage.snapshot_update(snapshot=snapshot, principal=request.user, data=data)
         if not changed:
-            return ok(render_snapshot(snapshot), "Incoming data made no changes to the snapshot; nothing was updated.",
+            return ok(render_snapshot(snapshot), no_changes_message("snapshot"),
                       {"changed_fields": []})
         return ok(render_snapshot(snapshot), "Snapshot updated successfully.", {"changed_fields": changed})
 

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 
-from core.envelope import ok
+from core.envelope import no_changes_message, ok
 from core.fields import QueryFlag
 from core.permissions import PermissionsResponseSerializer
 from pods import services
@@ -22,6 +22,7 @@ from templates_catalog.api.serializers import TemplateTagResponseSerializer
 
 from pods.services.secrets import placeholder_metadata, resolve_for_owner
 
+from . import pod_display
 from .permissions import CanAdminPod, CanReadPod, CanUsePod
 from .rendering import (
     redact_mounts,
@@ -59,7 +60,8 @@ class PodViewSet(viewsets.GenericViewSet):
 
     # action → level class; the permissions endpoint needs USER to read and ADMIN to write.
     level_for_action = {
-        "retrieve": CanReadPod, "derived": CanReadPod, "logs": CanReadPod,
+        "retrieve": CanReadPod, "derived": CanReadPod, "logs": CanReadPod, "overrides": CanReadPod,
+        "provenance": CanReadPod,
         "update": CanUsePod, "credentials": CanUsePod, "permissions": CanUsePod,
         "set_permission": CanAdminPod, "delete_permission": CanAdminPod, "destroy": CanAdminPod,
         "start": CanAdminPod, "stop": CanAdminPod, "restart": CanAdminPod,
@@ -113,9 +115,27 @@ class PodViewSet(viewsets.GenericViewSet):
         pod = services.pod_create(principal=request.user, data=data)
         return ok(render_pod(pod), "Pod created successfully.", placeholder_metadata(pod.secret_map))
 
-    @extend_schema(operation_id="get_pod", responses=PodResponseSerializer)
+    @extend_schema(operation_id="get_pod", responses=PodResponseSerializer, parameters=[
+        _flag("include_configs", "Show ephemeral mounts' config_content as written (pod USER)."),
+        _flag("derived_lite", "The pod with its template chain merged, plus modified_fields."),
+        _flag("derived", "As derived_lite, credential placeholders resolved (pod ADMIN).")])
     def retrieve(self, request, pod_id=None):
-        return ok(render_pod(self.get_object()), "Pod retrieved successfully.")
+        pod = self.get_object()
+        if pod_display.wants_view(request):  # upstream's other views (parity)
+            return pod_display.pod_view(request, self, pod)
+        return ok(render_pod(pod), "Pod retrieved successfully.")
+
+    @extend_schema(operation_id="get_pod_overrides", responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def overrides(self, request, pod_id=None):
+        """Only what the user set over the pod's templates (upstream's lean overrides view)."""
+        return ok(pod_display.pod_overrides(self.get_object()), "Pod overrides retrieved successfully.")
+
+    @extend_schema(operation_id="get_pod_provenance", responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def provenance(self, request, pod_id=None):
+        """Per field: does the value come from the pod, its templates, or the defaults?"""
+        return ok(pod_display.pod_provenance(self.get_object()), "Pod provenance retrieved successfully.")
 
     @extend_schema(operation_id="update_pod", request=UpdatePodSerializer, responses=PodResponseSerializer)
     def update(self, request, pod_id=None):
@@ -123,7 +143,7 @@ class PodViewSet(viewsets.GenericViewSet):
         data = self._validated(UpdatePodSerializer, request.data)
         pod, changed = services.pod_update(pod=pod, principal=request.user, data=data)
         if not changed:
-            return ok(render_pod(pod), "Incoming data made no changes to the pod; nothing was updated.",
+            return ok(render_pod(pod), no_changes_message("pod"),
                       {"changed_fields": [], "restart_required": False, "restart_fields": []})
         restart_fields = [name for name in changed if name in RESTART_FIELDS]
         metadata = {

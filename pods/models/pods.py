@@ -73,6 +73,9 @@ class Pod(models.Model):
     template = models.CharField(max_length=200, blank=True, default="")
     template_tag = models.ForeignKey("templates_catalog.TemplateTag", on_delete=models.PROTECT, null=True,
                                      blank=True, related_name="pods")
+    # The template as the user named it (``neo4j``, ``template/neo4j``, ``neo4j:v5``), echoed as
+    # ``pod_template`` in responses (upstream's user guide shows it); ``template`` is the pinned one.
+    pod_template = models.CharField(max_length=200, blank=True, default="")
     description = models.CharField(max_length=404, blank=True, default="")
     command = models.JSONField(null=True, blank=True)
     arguments = models.JSONField(null=True, blank=True)

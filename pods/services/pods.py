@@ -169,6 +169,7 @@ def pod_create(*, principal, data: dict) -> Pod:
         image=data.get("image", ""),
         template=version.reference if version else "",
         template_tag=version,
+        pod_template=data.get("pod_template", "") if version else "",
         description=data.get("description", ""),
         command=data.get("command"),
         arguments=data.get("arguments"),
@@ -265,6 +266,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
         version = template_version_for(principal=principal, reference=data["template"])
         current.template_tag = version
         current.template = version.reference if version else ""
+        current.pod_template = data["template"] if version else ""
     # The ledger takes the keys as sent (resources merge: only the sent keys become the user's)
     # but mounts as converted (legacy name-keyed mounts are stored by path).
     current.modified_fields = ledger_after(current.modified_fields, {
@@ -301,7 +303,7 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
         changes["time_to_stop_ts"] = current.time_to_stop_ts = (
             None if ttl == -1 else current.start_instance_ts + timedelta(seconds=ttl))
     current.update_ts = timezone.now()
-    extra = ["template_tag"] if "template" in changes else []
+    extra = ["template_tag", "pod_template"] if "template" in changes else []
     current.save(update_fields=[*changes, *extra, *extra_secret, "modified_fields", "value_authors", "update_ts"])
     changed = [name for name in data if name in changes]
     actor = actor_of(principal)

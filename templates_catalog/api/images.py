@@ -2,7 +2,7 @@
 ``get_image``, ``delete_image``, plus ``update_image``.
 
 Reads are for every user of a tenant (entries that concern their tenant); writes for tenant
-admins, on their tenant's own entries. Image ids hold slashes (``jupyter/base-notebook``) and
+admins in admin mode (``X-Pods-Admin: true``, as upstream 26Q3), on their tenant's own entries. Image ids hold slashes (``jupyter/base-notebook``) and
 tapipy does not URL-encode them, so the id route takes the rest of the path.
 """
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
@@ -10,12 +10,12 @@ from rest_framework import exceptions, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from core.envelope import ok
+from core.envelope import no_changes_message, ok
 from core.fields import QueryFlag
 from templates_catalog import services
 from templates_catalog.models import Image
 
-from .permissions import IsTenantAdmin
+from .permissions import InAdminMode, IsTenantAdmin
 from .rendering import render_image
 from .serializers import (
     ImageResponseSerializer,
@@ -42,7 +42,8 @@ class ImageViewSet(viewsets.GenericViewSet):
         return services.visible_images(principal.tenant)
 
     def get_permissions(self):
-        return [IsAuthenticated()] + ([IsTenantAdmin()] if self.action in WRITE_ACTIONS else [])
+        writes = [IsTenantAdmin(), InAdminMode()] if self.action in WRITE_ACTIONS else []
+        return [IsAuthenticated(), *writes]
 
     def get_object(self):
         return services.image_for(tenant=self.request.user.tenant, image_id=self.kwargs["image_id"])
@@ -93,8 +94,7 @@ class ImageViewSet(viewsets.GenericViewSet):
         serializer = UpdateImageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         image, changed = services.image_update(image=image, principal=request.user, data=serializer.validated_data)
-        message = "Image updated successfully." if changed else \
-            "Incoming data made no changes to the image; nothing was updated."
+        message = "Image updated successfully." if changed else no_changes_message("image")
         return ok(render_image(image), message, {"changed_fields": changed})
 
     @extend_schema(operation_id="delete_image", parameters=[IMAGE_ID], responses=OpenApiTypes.STR)

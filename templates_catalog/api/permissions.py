@@ -50,3 +50,14 @@ class IsTenantAdmin(BasePermission):
 
     def has_permission(self, request, view):
         return bool(getattr(request.user, "is_tenant_admin", False))
+
+
+class InAdminMode(BasePermission):
+    """A tenant admin acting in admin mode (``X-Pods-Admin: true``), as upstream 26Q3 asks of
+    image writes: holding the role is not enough, the request must say it acts as admin."""
+
+    message = ("Changing the image allow-list needs admin mode: a tenant admin sends the header "
+               "X-Pods-Admin: true.")
+
+    def has_permission(self, request, view):
+        return bool(getattr(request.user, "admin_mode", False))

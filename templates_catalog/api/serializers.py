@@ -9,7 +9,7 @@ import re
 from rest_framework import serializers
 
 from core.errors import InvalidInput
-from core.fields import StrictCharField, StrictSerializer, string_list
+from core.fields import DescriptionField, StrictCharField, StrictSerializer, string_list
 from core.permissions import PermissionLevel
 from podspec.images import is_valid_reference
 from podspec.mounts import normalise_volume_mounts
@@ -154,7 +154,7 @@ class NewImageSerializer(StrictSerializer):
 
     image = StrictCharField(max_length=256, help_text="Image name; a tag is accepted and dropped.")
     tenants = string_list(required=False, max_length=100)
-    description = StrictCharField(required=False, allow_blank=True, max_length=255)
+    description = DescriptionField(required=False, max_length=255)
 
     def validate_image(self, value):
         if not is_valid_reference(value):
@@ -169,7 +169,7 @@ class UpdateImageSerializer(StrictSerializer):
     """``update_image`` (upstream's ``UpdateImage``): only the sent fields change."""
 
     tenants = string_list(required=False, max_length=100, allow_empty=False)
-    description = StrictCharField(required=False, allow_blank=True, max_length=255)
+    description = DescriptionField(required=False, max_length=255)
 
     def validate_tenants(self, value):
         return _validate_image_tenants(value)

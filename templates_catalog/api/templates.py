@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from core.envelope import ok
+from core.envelope import no_changes_message, ok
 from core.fields import QueryFlag
 from core.permissions import PermissionsResponseSerializer
 from podspec.references import parse_tag_address
@@ -122,8 +122,7 @@ class TemplateViewSet(viewsets.GenericViewSet):
         data = _validated(UpdateTemplateSerializer, request.data)
         template, changed = services.template_update(template=template, data=data)
         if not changed:
-            return ok(render_template(template), "Incoming data made no changes to the template; nothing "
-                                                 "was updated.", {"changed_fields": []})
+            return ok(render_template(template), no_changes_message("template"), {"changed_fields": []})
         return ok(render_template(template), "Template updated successfully.", {"changed_fields": changed})
 
     @extend_schema(operation_id="delete_template", responses=OpenApiTypes.STR)

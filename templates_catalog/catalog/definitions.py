@@ -64,15 +64,16 @@ wait "$pid"
 NEO4J = CatalogTemplate(
     template_id="neo4j",
     description=(
-        "Neo4j 5 graph database (Community Edition). Open the 'browser' URL for Neo4j Browser, and "
-        "connect it (or a driver) to neo4j+s://<bolt URL>:443. Log in with the username and password "
+        "Neo4j 5 graph database (Community Edition). The pod's URL is Bolt: connect a driver (or "
+        "Neo4j Browser, at the 'browser' URL) to neo4j+s://<pod URL>:443. Log in with the username and password "
         "from get_pod_credentials; an admin account (podsservice) is also created. Data lives inside "
         "the pod: it is lost when the pod stops unless you mount a volume."
     ),
     metatags=("database", "graph", "neo4j", "cypher"),
-    commit_message="Neo4j 5 Community with Bolt over TCP 7687 and Neo4j Browser over HTTP 7474.",
+    commit_message="Neo4j 5 Community: Bolt over TCP 7687 at the pod's URL, Neo4j Browser over HTTP 7474.",
     tag_description=(
-        "Ports: 'browser' (HTTP 7474, Neo4j Browser) and 'bolt' (TCP 7687, TLS at the proxy). "
+        "Ports: the default entry is Bolt (TCP 7687, TLS at the proxy) at the pod's URL; 'browser' "
+        "(HTTP 7474) serves Neo4j Browser. "
         "Accounts: the pod's user (username = pod id) and admin (podsservice), passwords from the "
         "pod's credentials. Memory: 1 GB heap, 512 MB page cache."
     ),
@@ -89,9 +90,11 @@ NEO4J = CatalogTemplate(
             "PODS_USER_USERNAME": "<<TAPIS_user_username>>",
             "PODS_USER_PASSWORD": "<<TAPIS_user_password>>",
         },
+        # As upstream's neo4j template: the pod's own URL (the default entry) is Bolt; the browser
+        # is the second entry ({pod_id}-browser.pods.<domain>).
         "networking": {
+            "default": {"protocol": "tcp", "port": 7687},
             "browser": {"protocol": "http", "port": 7474},
-            "bolt": {"protocol": "tcp", "port": 7687},
         },
         "resources": {"cpu_request": 500, "cpu_limit": 2000, "mem_request": 1536, "mem_limit": 3072},
         # The entrypoint starts as root, takes ownership of the data directories and drops to the

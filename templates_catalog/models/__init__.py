@@ -1,6 +1,7 @@
 """Models of the templates catalog, one module per resource."""
 from .images import Image, ImageQuerySet, image_allowed, image_denied, managed_verdict
 from .permissions import TemplatePermission
+from .registries import RegistryCredential, pull_credential_for
 from .tags import TIMESTAMP_FORMAT, TemplateTag
 from .templates import (
                         RESERVED_TEMPLATE_IDS,
@@ -14,7 +15,7 @@ from .templates import (
 )
 
 __all__ = [
-    "Image", "ImageQuerySet", "RESERVED_TEMPLATE_IDS", "SITE_WIDE", "TEMPLATE_ID_RE", "TEMPLATE_LEVELS",
+    "Image", "ImageQuerySet", "RegistryCredential", "pull_credential_for", "RESERVED_TEMPLATE_IDS", "SITE_WIDE", "TEMPLATE_ID_RE", "TEMPLATE_LEVELS",
     "TIMESTAMP_FORMAT", "Template", "TemplatePermission", "TemplateQuerySet", "TemplateTag",
     "image_allowed", "image_denied", "is_sharing_entry", "managed_verdict", "tenant_entry",
 ]

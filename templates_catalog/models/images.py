@@ -10,7 +10,8 @@ whom it admits, as upstream:
 - ``-<tenant_id>``: not that tenant (wins over the rest of the same entry).
 
 **A tenant's entry speaks for that tenant only**: its admins write ``<own id>`` (allow) or
-``-<own id>`` (deny), and nothing in it admits or denies another tenant, so no tenant can set
+``-<own id>`` (deny) — ``*`` and ``**`` are accepted, as upstream's clients send them, and admit
+that tenant alone — and nothing in it admits or denies another tenant, so no tenant can set
 another's policy nor leave it an entry it cannot delete. Entries for several tenants or the whole
 site are site entries, made by staff in the admin site. (Entries written before that rule that
 name other tenants count for their own tenant alone.)
@@ -86,11 +87,12 @@ class Image(models.Model):
         """A tenant's entry names that tenant only (site entries name anyone)."""
         if self.tenant_id is not None:
             own = self.tenant.tenant_id
-            foreign = [item for item in self.tenants or [] if item not in (own, f"-{own}")]
+            foreign = [item for item in self.tenants or []
+                       if item not in (own, f"-{own}", SITE_TENANTS, ALL_TENANTS)]
             if foreign:
-                raise ValidationError({"tenants": f"An entry of tenant {own!r} names only {own!r} or '-{own}' "
-                                                  f"(not {', '.join(foreign)}); leave the tenant empty for a "
-                                                  "site entry."})
+                raise ValidationError({"tenants": f"An entry of tenant {own!r} names only {own!r}, '-{own}', "
+                                                  f"'*' or '**' (not {', '.join(foreign)}); leave the tenant "
+                                                  "empty for a site entry."})
 
     def speaks_for(self, tenant) -> bool:
         """Site entries speak for every tenant; a tenant's entry for that tenant alone."""

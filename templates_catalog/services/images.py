@@ -11,8 +11,13 @@ from django.db import IntegrityError, transaction
 from core.errors import Conflict, Forbidden, NotFound
 from podspec.images import image_name
 from templates_catalog.models import Image, image_allowed  # noqa: F401  (re-exported)
+from templates_catalog.models.images import ALL_TENANTS, SITE_TENANTS
 
-TAG_NOTICE = "Removed the tag from the image name: the allow-list matches image names, whatever the tag."
+# Upstream's words, exactly (its clients compare metadata.notice with them).
+TAG_NOTICE = "removed tag from image, tag enforcement does not yet exist"
+# What ``*`` and ``**`` mean in a tenant's own entry (they admit that tenant only).
+SCOPE_NOTE = ("An entry of tenant '{own}' speaks for that tenant only: '*' and '**' in it admit tenant "
+              "'{own}' alone (site-wide entries are made by site staff in the admin site).")
 
 
 def normalised(image: str) -> tuple[str, str | None]:
@@ -42,13 +47,15 @@ def _duplicate(name: str) -> Conflict:
 
 
 def _check_own_tenant_only(principal, tenants) -> None:
-    """403 unless every item names the principal's own tenant (allow or deny)."""
+    """403 unless every item names the principal's own tenant (allow or deny; ``*`` and ``**``,
+    upstream's "everyone", count as the tenant itself in a tenant's entry)."""
     own = principal.tenant.tenant_id
-    foreign = [item for item in tenants or [] if item not in (own, f"-{own}")]
+    foreign = [item for item in tenants or [] if item not in (own, f"-{own}", SITE_TENANTS, ALL_TENANTS)]
     if foreign:
-        raise Forbidden(f"tenants: a tenant admin writes entries for their own tenant only ('{own}' or "
-                        f"'-{own}'), not {', '.join(map(repr, foreign))}; entries for other tenants or the "
-                        "whole site ('*', '**') are made by site staff in the admin site.",
+        raise Forbidden(f"tenants: a tenant admin writes entries for their own tenant only ('{own}', "
+                        f"'-{own}', or '*'/'**', which in a tenant's entry mean '{own}'), not "
+                        f"{', '.join(map(repr, foreign))}; entries for other tenants or the whole site are "
+                        "made by site staff in the admin site.",
                         metadata={"field": "tenants", "not_allowed": foreign})
 
 
@@ -72,7 +79,14 @@ def image_add(*, principal, data: dict) -> tuple[Image, dict]:
             entry.save(force_insert=True)
     except IntegrityError:  # a concurrent add of the same name won
         raise _duplicate(name) from None
-    return entry, ({"notice": notice} if notice else {})
+    return entry, {**({"notice": notice} if notice else {}), **scope_metadata(principal, entry.tenants)}
+
+
+def scope_metadata(principal, tenants) -> dict:
+    """``{"scope": ...}`` when an entry names ``*`` or ``**``: say whom it really admits."""
+    if {SITE_TENANTS, ALL_TENANTS} & set(tenants or ()):
+        return {"scope": SCOPE_NOTE.format(own=principal.tenant.tenant_id)}
+    return {}
 
 
 @transaction.atomic

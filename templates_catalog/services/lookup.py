@@ -70,12 +70,14 @@ def tag_chain(version: TemplateTag) -> list[TemplateTag]:
     chain, seen = [], []
     current = version
     while current is not None:
-        if current.template_id in seen:
-            names = " → ".join([t.template.template_id for t in chain] + [current.template.template_id])
-            raise TemplateLoop(f"Template loop: {names}. A template cannot build on itself.")
+        # A tag may build on another tag of its own template; coming back to a template:tag
+        # already in the chain is a loop (as upstream names them).
+        if (current.template_id, current.tag) in seen:
+            names = " → ".join(f"{t.template.template_id}:{t.tag}" for t in [*chain, current])
+            raise TemplateLoop(f"Template loop: {names}. A template tag cannot build on itself.")
         if len(chain) >= MAX_CHAIN_DEPTH:
             raise TemplateLoop(f"Templates build on each other more than {MAX_CHAIN_DEPTH} levels deep.")
-        seen.append(current.template_id)
+        seen.append((current.template_id, current.tag))
         chain.append(current)
         current = (TemplateTag.objects.select_related("template").get(pk=current.base_id)
                    if current.base_id else None)

@@ -18,6 +18,7 @@ from templates_catalog.models import Image, Template, TemplateTag
 from templates_catalog.services.images import image_allowed
 
 from .lookup import (
+    MAX_CHAIN_DEPTH,
     TemplateLoop,
     UnknownReference,
     builtin_version_for,
@@ -32,8 +33,13 @@ def _definition_error(field: str, message: str) -> InvalidInput:
     return InvalidInput({"pod_definition": {field: [message]}})
 
 
-def _resolve_base(template: Template, text: str, principal) -> TemplateTag:
-    """The version ``text`` names, as the publisher sees it (catalog templates: the catalog)."""
+def _resolve_base(template: Template, text: str, principal, tag: str | None = None) -> TemplateTag:
+    """The version ``text`` names, as the publisher sees it (catalog templates: the catalog).
+
+    A version may build on another tag of its own template (upstream's tests build
+    ``catchall:recursive`` on ``catchall:fastapi``), never on a chain that comes back to the tag it
+    is published as (``tag``; None, as the admin site's preview passes: to its template at all).
+    """
     try:
         reference = parse_template_reference(text)
         base = (version_for(principal=principal, reference=reference) if principal is not None
@@ -41,9 +47,13 @@ def _resolve_base(template: Template, text: str, principal) -> TemplateTag:
         chain = tag_chain(base)
     except (UnknownReference, TemplateLoop, ValueError) as exc:
         raise _definition_error("template", str(exc)) from None
-    if any(version.template_id == template.pk for version in chain):
-        names = " → ".join([template.template_id] + [v.template.template_id for v in reversed(chain)])
-        raise _definition_error("template", f"Template loop: {names}. A template cannot build on itself.")
+    if len(chain) >= MAX_CHAIN_DEPTH:  # the new version would be one level more
+        raise _definition_error("template", f"Templates build on each other more than {MAX_CHAIN_DEPTH} levels "
+                                            f"deep: '{base.reference}' already has {len(chain)} levels.")
+    if any(version.template_id == template.pk and (tag is None or version.tag == tag) for version in chain):
+        names = " → ".join([f"{template.template_id}:{tag}" if tag else template.template_id]
+                           + [f"{v.template.template_id}:{v.tag}" for v in reversed(chain)])
+        raise _definition_error("template", f"Template loop: {names}. A template tag cannot build on itself.")
     return base
 
 
@@ -71,13 +81,13 @@ def _next_version_ts(template: Template, tag: str):
     return now
 
 
-def prepared_definition(*, template: Template, pod_definition: dict, principal=None):
+def prepared_definition(*, template: Template, pod_definition: dict, principal=None, tag: str | None = None):
     """``(definition, base)``: the definition with its base pinned, after the publish-time checks
     (base readable and loop-free, image allowed). Writes nothing; 400 naming the field."""
     definition = dict(pod_definition)
     base = None
     if definition.get("template"):
-        base = _resolve_base(template, definition["template"], principal)
+        base = _resolve_base(template, definition["template"], principal, tag)
         definition["template"] = base.reference
     if definition.get("image"):
         _check_image(template, definition["image"])
@@ -94,7 +104,7 @@ def template_tag_publish(*, template: Template, added_by: str, pod_definition: d
     """
     Template.objects.select_for_update().filter(pk=template.pk).first()
     definition, base = prepared_definition(template=template, pod_definition=pod_definition,
-                                           principal=principal)
+                                           principal=principal, tag=tag)
     return TemplateTag.objects.create(
         template=template, tag=tag, creation_ts=_next_version_ts(template, tag),
         pod_definition=definition, commit_message=commit_message, description=description,

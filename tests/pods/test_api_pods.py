@@ -18,6 +18,8 @@ RESPONSE_FIELDS = {  # tapipy's PodResponseModel, exactly
     "update_ts", "start_instance_ts",
     "secret_map", "healthchecks", "networking_live",  # parity2
 }
+# Beyond tapipy's model (tapipy keeps unknown fields): upstream's user guide shows both.
+GUIDE_FIELDS = {"pod_template", "url"}
 NAIVE_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$")
 
 
@@ -35,11 +37,13 @@ def test_create_returns_the_pod_as_tapipy_expects(tenant, alice):
     body = response.json()
     assert body["message"] == "Pod created successfully."
     pod = body["result"]
-    assert set(pod) == RESPONSE_FIELDS
+    assert set(pod) == RESPONSE_FIELDS | GUIDE_FIELDS
+    assert pod["url"] == "mypod.pods.localhost" and pod["pod_template"] == ""
     assert pod["status"] == "REQUESTED" and pod["status_requested"] == "ON"
     assert pod["command"] == ["sleep", "5000"] and pod["arguments"] is None
     assert pod["resources"] == {"cpu_request": 250, "cpu_limit": 2000, "mem_request": 256,
-                                "mem_limit": 3072, "gpus": 0}
+                                "mem_limit": 3072, "gpus": 0, "ephemeral_storage_request": -1,
+                                "ephemeral_storage_limit": -1}
     assert pod["networking"]["default"]["url"] == "mypod.pods.localhost"
     assert pod["networking"]["default"]["port"] == 5000
     assert NAIVE_UTC.match(pod["creation_ts"]) and NAIVE_UTC.match(pod["update_ts"])
@@ -186,7 +190,8 @@ def test_update_merges_resources_key_by_key(tenant, alice):
     create(alice, resources={"cpu_limit": 3000, "mem_limit": 4000})
     body = alice.put("/v3/pods/mypod", {"resources": {"cpu_request": 500}}, format="json").json()
     assert body["result"]["resources"] == {"cpu_request": 500, "cpu_limit": 3000, "mem_request": 256,
-                                           "mem_limit": 4000, "gpus": 0}
+                                           "mem_limit": 4000, "gpus": 0, "ephemeral_storage_request": -1,
+                                           "ephemeral_storage_limit": -1}
 
 
 def test_no_op_update_says_so_with_status_success(tenant, alice):

@@ -13,8 +13,8 @@ UTC = dt.UTC
 
 
 def make(tenant, pod_id, **fields):
-    pod = Pod.objects.create(tenant=tenant, pod_id=pod_id, image="kubesim/happy",
-                             networking=default_networking(), **fields)
+    fields.setdefault("networking", default_networking())
+    pod = Pod.objects.create(tenant=tenant, pod_id=pod_id, image="kubesim/happy", **fields)
     PodPermission.objects.create(pod=pod, username="alice", level=PermissionLevel.ADMIN)
     return pod
 
@@ -39,6 +39,9 @@ def test_wire_pods_matches_render_pod_field_for_field(tenant):
     make(tenant, "secretmap", secret_map={"API_KEY": "${secret:alice:key}", "PLAIN": "hunter2"},
          healthchecks={"readiness": {"http_get": {"path": "/", "port": 5000}}},
          status="AVAILABLE")
+    make(tenant, "nodefault", networking={"bolt": {"protocol": "tcp", "port": 7687, "url": "b.pods.x"},
+                                          "browser": {"protocol": "http", "port": 7474, "url": "w.pods.x"}})
+    make(tenant, "nonet", networking={})
     make(tenant, "tz", creation_ts=dt.datetime(2026, 6, 30, 23, 59, 59, 999999,
                                                tzinfo=dt.timezone(dt.timedelta(hours=-5))))
 

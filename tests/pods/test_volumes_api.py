@@ -5,6 +5,7 @@ from tapipy.errors import BadRequestError, ForbiddenError, NotFoundError
 from tapipy.tapis import Tapis
 
 from pods.models import Snapshot, StorageEvent, StorageStatus, Volume
+from tests.messages import message_text
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +93,7 @@ def test_bad_input_names_the_field(alice):
     for body, field in cases:
         response = alice.post("/v3/pods/volumes", body, format="json")
         assert response.status_code == 400, body
-        assert field in response.json()["message"], body
+        assert field in message_text(response.json()), body
     assert not Volume.objects.exists()
 
 
@@ -101,7 +102,7 @@ def test_duplicate_is_409_and_quota_is_403(alice, bob, settings):
     assert alice.post("/v3/pods/volumes", {"volume_id": "one", "size_limit": 60}, format="json").status_code == 200
     assert alice.post("/v3/pods/volumes", {"volume_id": "one"}, format="json").status_code == 409
     response = bob.post("/v3/pods/volumes", {"volume_id": "two", "size_limit": 50}, format="json")
-    assert response.status_code == 403 and "quota" in response.json()["message"]
+    assert response.status_code == 403 and "quota" in message_text(response.json())
     assert alice.put("/v3/pods/volumes/one", {"size_limit": 101}, format="json").status_code == 403
     assert alice.put("/v3/pods/volumes/one", {"size_limit": 100}, format="json").status_code == 200
 

@@ -72,8 +72,9 @@ def test_management_command(db, capsys):
 
 def test_neo4j_has_bolt_and_browser_and_both_accounts_from_the_credentials():
     definition = NEO4J.pod_definition
-    assert definition["networking"] == {"browser": {"protocol": "http", "port": 7474},
-                                        "bolt": {"protocol": "tcp", "port": 7687}}
+    assert definition["networking"] == {"default": {"protocol": "tcp", "port": 7687},
+                                        "browser": {"protocol": "http", "port": 7474}}
+    assert list(definition["networking"]) == ["default", "browser"]
     env = definition["environment_variables"]
     assert CREDENTIAL_PLACEHOLDERS <= set(env.values())
     assert env["NEO4J_AUTH"] == "neo4j/<<TAPIS_admin_password>>"
@@ -127,7 +128,7 @@ def test_every_tenant_reads_the_catalog(catalog, tenant, other_tenant, client_fo
     for client in (client_for("alice"), client_for("olga", in_tenant=other_tenant)):
         response = client.get("/v3/pods/templates/neo4j/tags/latest")
         assert response.status_code == 200
-        assert response.json()["result"][0]["pod_definition"]["networking"]["bolt"]["port"] == 7687
+        assert response.json()["result"][0]["pod_definition"]["networking"]["default"]["port"] == 7687
 
 
 @pytest.mark.parametrize("method,suffix,body", [

@@ -1,14 +1,15 @@
-"""The image allow-list API: reads for everyone, writes for tenant admins on their tenant's entries."""
+"""The image allow-list API: reads for everyone, writes for tenant admins (in admin mode) on their tenant's entries."""
 import pytest
 
 from templates_catalog.models import Image
 
 from .conftest import assert_400_naming
+from tests.messages import message_text
 
 
 @pytest.fixture
 def boss(tenant, client_for):
-    return client_for("boss")
+    return client_for("boss", admin_mode=True)  # image writes need admin mode
 
 
 def add(client, **fields):
@@ -41,7 +42,7 @@ def test_non_admins_cannot_write_the_allow_list(tenant, client_for, site_image):
     assert alice.put("/v3/pods/images/lab/tool", {"description": "x"}, format="json").status_code == 403
     response = alice.delete("/v3/pods/images/lab/tool")
     assert response.status_code == 403
-    assert "tenant admins" in response.json()["message"]
+    assert "tenant admins" in message_text(response.json())
     assert list(Image.objects.values_list("image", flat=True)) == ["lab/tool"]
 
 
@@ -49,12 +50,12 @@ def test_duplicate_in_the_tenant_is_409_even_with_another_tag(boss):
     add(boss, image="lab/tool:1")
     response = add(boss, image="lab/tool:2")
     assert response.status_code == 409
-    assert "already" in response.json()["message"]
+    assert "already" in message_text(response.json())
 
 
 def test_another_tenants_entry_does_not_block_or_leak(boss, client_for, make_tenant):
     acme = make_tenant("acme", admins=["ann"])
-    assert add(client_for("ann", in_tenant=acme), image="lab/tool").status_code == 200
+    assert add(client_for("ann", in_tenant=acme, admin_mode=True), image="lab/tool").status_code == 200
     assert add(boss, image="lab/tool").status_code == 200
     assert client_for("alice").get("/v3/pods/images").json()["result"][0]["managed_by"] == "dev"
     assert Image.objects.filter(image="lab/tool").count() == 2
@@ -81,7 +82,7 @@ def test_a_tenant_admin_names_their_own_tenant(boss):
     assert add(boss, image="lab/other", tenants=["-dev"]).json()["result"]["tenants"] == ["-dev"]
 
 
-@pytest.mark.parametrize("tenants", [["other"], ["dev", "other"], ["-other"], ["*"], ["**"], ["**", "-dev"]])
+@pytest.mark.parametrize("tenants", [["other"], ["dev", "other"], ["-other"], ["*", "other"], ["**", "-other"]])
 def test_a_tenant_admin_cannot_write_entries_for_other_tenants_or_the_site(boss, other_tenant, tenants):
     """Security finding 5: an admin of one tenant set another tenant's image policy, with an entry
     the other tenant's admins could then not delete."""
@@ -89,12 +90,25 @@ def test_a_tenant_admin_cannot_write_entries_for_other_tenants_or_the_site(boss,
                      boss.post("/v3/pods/images/bulk", [{"image": "lab/ok"}, {"image": "lab/tool", "tenants": tenants}],
                                format="json")):
         assert response.status_code == 403, response.content
-        assert "own tenant only" in response.json()["message"]
+        assert "own tenant only" in message_text(response.json())
     assert not Image.objects.exists(), "nothing half-written"
     add(boss, image="lab/tool")
     response = boss.put("/v3/pods/images/lab/tool", {"tenants": tenants}, format="json")
     assert response.status_code == 403
     assert Image.objects.get().tenants == ["dev"]
+
+
+@pytest.mark.parametrize("tenants", [["*"], ["**"], ["**", "-dev"]])
+def test_everyone_in_a_tenants_entry_means_that_tenant_alone(boss, tenant, other_tenant, tenants):
+    """Upstream's clients send ``tenants: ["*"]``: accepted, and scoped to the writer's tenant, so
+    security finding 5 stays fixed (no tenant sets another's policy)."""
+    from templates_catalog.models import image_allowed
+
+    response = add(boss, image="lab/tool", tenants=tenants)
+    assert response.status_code == 200, response.content
+    assert "'dev' alone" in response.json()["metadata"]["scope"]
+    assert image_allowed(tenant, "lab/tool") is ("-dev" not in tenants)
+    assert image_allowed(other_tenant, "lab/tool") is False
 
 
 def test_another_tenants_entry_never_sets_our_policy(tenant, client_for, other_tenant):
@@ -105,7 +119,7 @@ def test_another_tenants_entry_never_sets_our_policy(tenant, client_for, other_t
     alice = client_for("alice")
     assert alice.get("/v3/pods/images/lab/tool").status_code == 404
     created = alice.post("/v3/pods", {"pod_id": "tool", "image": "lab/tool:1"}, format="json")
-    assert created.status_code == 400 and "allow-list" in created.json()["message"]
+    assert created.status_code == 400 and "allow-list" in message_text(created.json())
     assert olga_boss.get("/v3/pods/images/lab/tool").status_code == 200
 
 
@@ -200,7 +214,7 @@ def test_update_own_entry(entries, boss):
     assert response.json()["result"]["tenants"] == ["-dev"]
     assert response.json()["metadata"]["changed_fields"] == ["tenants", "description"]
     noop = boss.put("/v3/pods/images/jupyter/base-notebook", {"description": "all"}, format="json")
-    assert "no changes" in noop.json()["message"]
+    assert "no changes" in message_text(noop.json())
 
 
 @pytest.mark.parametrize("body,field", [({"tenants": []}, "tenants"), ({"tenants": ["Bad!"]}, "tenants"),
@@ -212,7 +226,7 @@ def test_update_bad_input_is_400(entries, boss, body, field):
 def test_site_entries_are_read_only_for_tenant_admins(entries, boss):
     response = boss.put("/v3/pods/images/neo4j", {"description": "mine"}, format="json")
     assert response.status_code == 403
-    assert "site" in response.json()["message"]
+    assert "site" in message_text(response.json())
     assert boss.delete("/v3/pods/images/neo4j").status_code == 403
     assert Image.objects.filter(image="neo4j", tenant=None).exists()
 

@@ -7,6 +7,7 @@ from pods.models import Pod, PodPermission
 from templates_catalog.models import Image, TemplatePermission, TemplateTag
 
 from .conftest import assert_400_naming
+from tests.messages import message_text
 
 NEO4J_PLACEHOLDERS = {"PODS_USER_USERNAME": "<<TAPIS_user_username>>",
                       "PODS_USER_PASSWORD": "<<TAPIS_user_password>>",
@@ -37,8 +38,9 @@ def test_pod_from_a_catalog_template(alice):
     assert pod["image"] == "neo4j:5-community"
     assert pod["description"] == "My example pod!"
     assert {k: v["url"] for k, v in pod["networking"].items()} == {
-        "browser": "docpod-browser.pods.localhost", "bolt": "docpod-bolt.pods.localhost"}
-    assert pod["networking"]["bolt"]["protocol"] == "tcp" and pod["networking"]["bolt"]["port"] == 7687
+        "default": "docpod.pods.localhost", "browser": "docpod-browser.pods.localhost"}
+    assert pod["networking"]["default"]["protocol"] == "tcp" and pod["networking"]["default"]["port"] == 7687
+    assert pod["url"] == "docpod.pods.localhost" and pod["pod_template"] == "neo4j"
     assert pod["networking"]["browser"]["port"] == 7474
     assert NEO4J_PLACEHOLDERS.items() <= pod["environment_variables"].items()
     assert pod["resources"]["mem_limit"] == 3072 and pod["resources"]["cpu_request"] == 500
@@ -108,8 +110,8 @@ def test_the_users_fields_win_over_the_template(alice):
     assert env["EXTRA"] == "1" and env["NEO4J_AUTH"] == "neo4j/mine"
     assert env["PODS_USER_PASSWORD"] == "<<TAPIS_user_password>>"
     assert pod["resources"] == {"cpu_request": 500, "cpu_limit": 2000, "mem_request": 1536, "mem_limit": 4096,
-                                "gpus": 0}
-    assert sorted(pod["networking"]) == ["bolt", "browser", "web"]
+                                "gpus": 0, "ephemeral_storage_request": -1, "ephemeral_storage_limit": -1}
+    assert sorted(pod["networking"]) == ["browser", "default", "web"]
     assert pod["networking"]["web"]["url"] == "docpod-web.pods.localhost"
     assert Pod.objects.get().modified_fields == [
         "environment_variables", "environment_variables.EXTRA", "environment_variables.NEO4J_AUTH", "image",
@@ -234,7 +236,7 @@ def test_the_worker_gets_the_derived_pod_with_credentials_resolved(docpod):
 
     spec = pod_spec_for(Pod.objects.select_related("tenant").get(pk=docpod.pk))
     assert spec.image == "neo4j:5-community"
-    assert spec.ports == {"browser": 7474, "bolt": 7687}
+    assert spec.ports == {"default": 7687, "browser": 7474}
     assert spec.secret_env["PODS_USER_PASSWORD"] == docpod.credentials.user_password
     assert spec.secret_env["NEO4J_AUTH"] == f"neo4j/{docpod.credentials.admin_password}"
     assert "PODS_USER_PASSWORD" not in spec.env and spec.env["NEO4J_server_memory_pagecache_size"] == "512m"
@@ -247,7 +249,7 @@ def test_the_proxy_routes_the_templates_ports(docpod):
     from workers.traefik import render
 
     config = render([Pod.objects.select_related("tenant").get(pk=docpod.pk)])
-    assert "HostSNI(`docpod-bolt.pods.localhost`)" in str(config["tcp"]["routers"])
+    assert "HostSNI(`docpod.pods.localhost`)" in str(config["tcp"]["routers"])
     assert "Host(`docpod-browser.pods.localhost`)" in str(config["http"]["routers"])
 
 
@@ -261,7 +263,7 @@ def test_templates_building_on_templates(alice, make_template, publish):
     assert env["LAYER"] == "biggraph" and env["MINE"] == "1" and "NEO4J_AUTH" in env
     assert body["result"]["resources"]["mem_limit"] == 6144
     assert body["result"]["image"] == "neo4j:5-community"
-    assert sorted(body["result"]["networking"]) == ["bolt", "browser"]
+    assert sorted(body["result"]["networking"]) == ["browser", "default"]
     assert [ref.split(":")[0] for ref in body["metadata"]["template_chain"]] == ["neo4j", "biggraph"]
 
 
@@ -270,7 +272,7 @@ def test_a_loop_made_behind_the_apis_back_is_refused_when_deriving(docpod, clien
     TemplateTag.objects.filter(pk=docpod.template_tag_id).update(base=other)  # neo4j → other → neo4j
     response = client_for("alice").get("/v3/pods/docpod/derived")
     assert response.status_code == 409
-    assert "loop" in response.json()["message"]
+    assert "loop" in message_text(response.json())
 
 
 def test_a_pod_whose_chain_is_broken_goes_to_error_in_the_worker(docpod, make_template, publish):
@@ -336,7 +338,7 @@ def test_a_version_a_pod_runs_cannot_be_deleted(docpod, make_template, publish, 
     created(create(client_for("alice"), pod_id="minepod", template="mine"))
     alice = client_for("alice")
     response = alice.delete(f"/v3/pods/templates/mine/tags/{version.tag_timestamp}")
-    assert response.status_code == 409 and "1 pod(s)" in response.json()["message"]
+    assert response.status_code == 409 and "1 pod(s)" in message_text(response.json())
     assert alice.delete("/v3/pods/templates/mine").status_code == 409
     alice.delete("/v3/pods/minepod")
     assert alice.delete("/v3/pods/templates/mine").status_code == 200

@@ -70,9 +70,10 @@ def test_quickstart_neo4j(users, sim, core):
     run_worker(sim, "docpod")
     pod = t.pods.get_pod(pod_id="docpod")
     assert pod.status == "AVAILABLE"
-    assert pod.networking.bolt.url == "docpod-bolt.pods.localhost"
+    assert pod.url == "docpod.pods.localhost"
+    assert pod.networking.default.url == "docpod.pods.localhost"
     assert pod.networking.browser.url == "docpod-browser.pods.localhost"
-    assert (pod.networking.bolt.protocol, pod.networking.bolt.port) == ("tcp", 7687)
+    assert (pod.networking.default.protocol, pod.networking.default.port) == ("tcp", 7687)
     assert (pod.networking.browser.protocol, pod.networking.browser.port) == ("http", 7474)
 
     creds = t.pods.get_pod_credentials(pod_id="docpod")
@@ -126,3 +127,35 @@ def test_save_pod_as_template_tag_and_grab_latest_through_tapipy(users, sim):
     moved = t.pods.restart_pod(pod_id="copy", grab_latest_template_tag=True)
     assert moved.template == f"mygraph:{newer.tag_timestamp}"
     assert moved.resources.mem_limit == 6144
+
+
+def test_the_user_guides_quickstart_word_for_word(users, sim, live_server):
+    """The guide's ``create_pod(pod_id='docpod', pod_template='neo4j', description='My example pod!')``
+    answers with the fields the upstream user guide shows: over HTTP as written; through tapipy
+    25.4.0 (whose NewPod schema has no pod_template, so tapipy drops it) as ``template='neo4j'``,
+    and the 400 tapipy gets for the guide's exact call says so."""
+    from tapipy.errors import BadRequestError
+
+    tapis, raw = users
+    t = tapis("alice")
+    with pytest.raises(BadRequestError) as refused:
+        t.pods.create_pod(pod_id='docpod', pod_template='neo4j', description='My example pod!')
+    assert "template='neo4j'" in str(refused.value)
+
+    token = t.access_token.access_token
+    body = requests.post(f"{live_server.url}/v3/pods", timeout=10, json={
+        "pod_id": "docpod", "pod_template": "neo4j", "description": "My example pod!"},
+        headers={"X-Tapis-Token": token}).json()
+    pod = body["result"]
+    assert pod["pod_id"] == "docpod" and pod["pod_template"] == "neo4j"
+    assert pod["description"] == "My example pod!"
+    assert (pod["status"], pod["status_requested"]) == ("REQUESTED", "ON")
+    assert pod["url"] == "docpod.pods.localhost"  # the default entry: Bolt, as upstream's template
+
+    again = t.pods.get_pod(pod_id='docpod')
+    assert (again.pod_template, again.url) == ("neo4j", "docpod.pods.localhost")
+    mine = t.pods.create_pod(pod_id='mypod', template='neo4j', description='My example pod!')
+    assert (mine.pod_template, mine.url, mine.status) == ("neo4j", "mypod.pods.localhost", "REQUESTED")
+    listed = raw("alice", "/pods").json()["result"]
+    assert [(p["pod_id"], p["pod_template"], p["url"]) for p in listed] == [
+        ("docpod", "neo4j", "docpod.pods.localhost"), ("mypod", "neo4j", "mypod.pods.localhost")]

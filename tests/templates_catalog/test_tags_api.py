@@ -8,6 +8,7 @@ from core.permissions import PermissionLevel as L
 from templates_catalog.models import Image, TemplatePermission, TemplateTag
 
 from .conftest import assert_400_naming
+from tests.messages import message_text
 
 STAMP_RE = re.compile(r"^latest@\d{4}-\d{2}-\d{2}-\d{2}:\d{2}:\d{2}$")
 
@@ -96,7 +97,7 @@ def test_get_tag_missing_or_malformed(template, client_for, tag_id, status, fiel
     ({"commit_message": "x" * 256}, "commit_message", "255"),
     ({"tag": "no spaces"}, "tag", "not a tag"),
     ({"tag": "x" * 81}, "tag", "not a tag"),
-    ({"pod_definition": "neo4j"}, "pod_definition", "dictionary"),
+    ({"pod_definition": "neo4j"}, "pod_definition", "expected a JSON object"),
     ({"pod_definition": {"image": "kubesim/happy", "bogus": 1}}, "pod_definition.bogus", "unknown field"),
     ({"pod_definition": {"status_requested": "ON"}}, "pod_definition.status_requested", "unknown field"),
     ({"pod_definition": {"image": "Not An Image!"}}, "pod_definition.image", "not a valid image"),
@@ -187,7 +188,34 @@ def test_a_loop_through_another_template_is_refused(make_template, publish, temp
     publish(other, {"template": "mytpl"})
     response = add_tag(client_for("alice"), pod_definition={"template": "other"})
     assert_400_naming(response, "pod_definition.template", "loop")
-    assert "mytpl → other → mytpl" in response.json()["message"]
+    assert "mytpl:latest → other:latest → mytpl:latest" in message_text(response.json())
+
+
+def test_a_tag_may_build_on_another_tag_of_its_own_template(template, client_for):
+    """Upstream's own tests build ``catchall:recursive`` on ``catchall:fastapi``."""
+    alice = client_for("alice")
+    add_tag(alice, tag="fastapi", pod_definition={"image": "kubesim/happy", "resources": {"cpu_request": 500}})
+    response = add_tag(alice, tag="recursive", pod_definition={"template": "mytpl:fastapi",
+                                                                "command": ["echo", "recursive"],
+                                                                "resources": {"cpu_request": 400}})
+    assert response.status_code == 200, response.json()
+    pod = alice.post("/v3/pods", {"pod_id": "recursive", "template": "mytpl:recursive"}, format="json").json()
+    assert pod["result"]["image"] == "kubesim/happy" and pod["result"]["command"] == ["echo", "recursive"]
+    assert pod["result"]["resources"]["cpu_request"] == 400
+
+
+def test_chains_deeper_than_the_limit_are_refused(make_template, publish, client_for):
+    from templates_catalog.services.lookup import MAX_CHAIN_DEPTH
+
+    previous = publish(make_template("level0", owner="alice"), {"image": "kubesim/happy"})
+    for level in range(1, MAX_CHAIN_DEPTH):
+        previous = publish(make_template(f"level{level}", owner="alice"), {"template": f"level{level - 1}"})
+    make_template("toodeep", owner="alice")
+    response = client_for("alice").post("/v3/pods/templates/toodeep/tags", {
+        "commit_message": "one too many", "pod_definition": {"template": f"level{MAX_CHAIN_DEPTH - 1}"}},
+        format="json")
+    assert response.status_code == 400
+    assert f"more than {MAX_CHAIN_DEPTH} levels deep" in message_text(response.json())
 
 
 # --- delete_template_tag -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pods.models import Snapshot, StorageServer, Volume
+from tests.messages import message_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,13 +64,13 @@ def test_path_escapes_are_refused(alice, storage, server_sh):
     for path in ("link/secret.txt", "rel", "link"):
         response = alice.get(f"/v3/pods/volumes/mine/contents/{path}")
         assert response.status_code == 400, path
-        assert "outside the volume" in response.json()["message"]
+        assert "outside the volume" in message_text(response.json())
     assert upload(alice, "mine", "link/new.txt", b"x").status_code == 400
     assert server_sh(f"ls /exports/volumes/{other}").stdout == b"secret.txt\n"
     for path in ("../x", "a/../../x", "a%00b"):
         response = alice.get(f"/v3/pods/volumes/mine/contents/{path}")
         assert response.status_code in (400, 404), path
-        assert response.status_code == 400 or "No such" in response.json()["message"]
+        assert response.status_code == 400 or "No such" in message_text(response.json())
     assert alice.get("/v3/pods/volumes/mine/contents/").status_code == 400
     assert alice.get("/v3/pods/volumes/mine/list", {"path": "../"}).status_code == 400
     assert alice.get("/v3/pods/volumes/mine/contents/nosuch").status_code == 404
@@ -80,7 +81,7 @@ def test_size_limit_and_upload_cap_give_413_and_leave_nothing(alice, storage, se
     uid = Volume.objects.get().uid
     assert upload(alice, "small", "a", b"x" * 600_000).status_code == 200
     response = upload(alice, "small", "b", b"y" * 600_000)
-    assert response.status_code == 413 and "size_limit" in response.json()["message"]
+    assert response.status_code == 413 and "size_limit" in message_text(response.json())
     assert server_sh(f"ls -A /exports/volumes/{uid}").stdout == b"a\n"  # no partial or temporary file
     settings.PODS_UPLOAD_MAX_BYTES = 1000
     assert upload(alice, "small", "c", b"z" * 1001).status_code == 413
@@ -116,7 +117,7 @@ def test_snapshot_of_missing_path_is_400_and_leaves_no_row(alice, storage):
     make_volume(alice, "src")
     response = alice.post("/v3/pods/snapshots", {"snapshot_id": "snap", "source_volume_id": "src",
                                                  "source_volume_path": "/nosuch"}, format="json")
-    assert response.status_code == 400 and "source_volume_path" in response.json()["message"]
+    assert response.status_code == 400 and "source_volume_path" in message_text(response.json())
     assert not Snapshot.objects.exists()
 
 

@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pods.choices import PodStatus
 from pods.models import Pod
+from tests.messages import message_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +50,7 @@ def test_pods_share_a_volume_and_mount_a_snapshot_read_only(alice, bob, storage,
 
     # A volume in use cannot be deleted.
     response = alice.delete("/v3/pods/volumes/data")
-    assert response.status_code == 409 and "writer" in response.json()["message"]
+    assert response.status_code == 409 and "writer" in message_text(response.json())
 
     # A snapshot, granted READ to bob, mounted read-only in bob's pod (legacy name-keyed format).
     alice.post("/v3/pods/snapshots", {"snapshot_id": "snap", "source_volume_id": "data",
@@ -57,7 +58,7 @@ def test_pods_share_a_volume_and_mount_a_snapshot_read_only(alice, bob, storage,
     denied = bob.post("/v3/pods", {"pod_id": "reader", "image": "kubesim/happy",
                                    "volume_mounts": {"snap": {"type": "tapissnapshot", "mount_path": "/snap"}}},
                       format="json")
-    assert denied.status_code == 400 and "snap" in denied.json()["message"]
+    assert denied.status_code == 400 and "snap" in message_text(denied.json())
     alice.post("/v3/pods/snapshots/snap/permissions", {"user": "bob", "level": "READ"}, format="json")
     created = bob.post("/v3/pods", {"pod_id": "reader", "image": "kubesim/happy",
                                     "volume_mounts": {"snap": {"type": "tapissnapshot", "mount_path": "/snap"}}},
@@ -92,7 +93,7 @@ def test_sub_path_symlink_into_another_volume_is_refused_at_start(alice, storage
     assert pod.status == PodStatus.ERROR and "not a directory inside volume 'mine'" in pod.status_container["message"]
     bad = alice.post("/v3/pods", {"pod_id": "dots", "image": "kubesim/happy", "volume_mounts": {
         "/d": {"type": "tapisvolume", "source_id": "mine", "sub_path": "../theirs"}}}, format="json")
-    assert bad.status_code == 400 and "sub_path" in bad.json()["message"]
+    assert bad.status_code == 400 and "sub_path" in message_text(bad.json())
 
 
 def test_revoked_permission_fails_the_next_start(alice, storage, sim, principal_for):
@@ -118,7 +119,7 @@ def test_revoked_permission_fails_the_next_start(alice, storage, sim, principal_
 def test_exec_and_upload_need_an_available_pod_and_user(alice, bob, storage, sim):
     alice.post("/v3/pods", {"pod_id": "box", "image": "kubesim/happy", "status_requested": "OFF"}, format="json")
     response = alice.post("/v3/pods/box/exec", {"commands": ["true"]}, format="json")
-    assert response.status_code == 409 and "AVAILABLE" in response.json()["message"]
+    assert response.status_code == 409 and "AVAILABLE" in message_text(response.json())
     assert bob.post("/v3/pods/box/exec", {"commands": ["true"]}, format="json").status_code == 404
     assert alice.post("/v3/pods/box/exec", {"commands": []}, format="json").status_code == 400
     assert alice.post("/v3/pods/box/exec", {"commands": [1]}, format="json").status_code == 400
@@ -134,7 +135,7 @@ def test_exec_and_upload_need_an_available_pod_and_user(alice, bob, storage, sim
     assert out["execution_results"][1]["exit_code"] == 3
     bad = alice.post("/v3/pods/box/upload_to_pod", {"file": SimpleUploadedFile("x", b"p"), "dest_path": "relative"},
                      format="multipart")
-    assert bad.status_code == 400 and "dest_path" in bad.json()["message"]
+    assert bad.status_code == 400 and "dest_path" in message_text(bad.json())
     timeout = alice.post("/v3/pods/box/exec", {"commands": ["sleep 5"], "command_timeout": 1}, format="json").json()
     assert timeout["result"]["execution_results"][0]["success"] == "Timeout after 1s."
 

@@ -11,6 +11,7 @@ cannot be bypassed from inside the cluster.
 """
 import base64
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -48,6 +49,9 @@ class PodSpec:
     mem_request_mi: int = RESOURCE_DEFAULTS["mem_request"]
     mem_limit_mi: int = RESOURCE_DEFAULTS["mem_limit"]
     gpus: int = RESOURCE_DEFAULTS["gpus"]
+    # MiB; -1 (unlimited): no ephemeral-storage request/limit at all.
+    ephemeral_request_mi: int = RESOURCE_DEFAULTS["ephemeral_storage_request"]
+    ephemeral_limit_mi: int = RESOURCE_DEFAULTS["ephemeral_storage_limit"]
     gpu_resource: str = "nvidia.com/gpu"
     node_selector: dict = field(default_factory=dict)
     tolerations: list = field(default_factory=list)
@@ -74,6 +78,11 @@ class PodSpec:
     # and whether the pod counts as AVAILABLE (routed) only once ready.
     probes: dict = field(default_factory=dict)
     networking_requires_ready: bool = True
+    # Private images (parity): (registry, username, password) from the tenant's registry
+    # credential, sent as a dockerconfigjson Secret named in imagePullSecrets. Never in a repr.
+    registry_auth: tuple = field(default=(), repr=False)
+    # imagePullPolicy: empty leaves Kubernetes' default (Always for :latest, else IfNotPresent).
+    image_pull_policy: str = ""
 
 
 def file_secret_name(spec: PodSpec, mount_path: str) -> str:
@@ -102,9 +111,23 @@ def labels(spec: PodSpec) -> dict:
     }
 
 
+def mebibytes(value: int) -> str:
+    """A MiB count as a Kubernetes quantity in canonical form: ``2048`` → ``2Gi``, ``5000`` → ``5000Mi``."""
+    for suffix, size in (("Ti", 1024 * 1024), ("Gi", 1024)):
+        if value and value % size == 0:
+            return f"{value // size}{suffix}"
+    return f"{value}Mi"
+
+
 def _resources(spec: PodSpec) -> dict:
     requests = {"cpu": f"{spec.cpu_request_m}m", "memory": f"{spec.mem_request_mi}Mi"}
     limits = {"cpu": f"{spec.cpu_limit_m}m", "memory": f"{spec.mem_limit_mi}Mi"}
+    # Ephemeral storage: only what is bounded (-1 sends nothing; a lone limit makes Kubernetes
+    # request the same), in the canonical form the API server stores (2048Mi reads back as 2Gi).
+    if spec.ephemeral_request_mi >= 0:
+        requests["ephemeral-storage"] = mebibytes(spec.ephemeral_request_mi)
+    if spec.ephemeral_limit_mi >= 0:
+        limits["ephemeral-storage"] = mebibytes(spec.ephemeral_limit_mi)
     if spec.gpus:
         # Extended resources must have requests equal to limits.
         requests[spec.gpu_resource] = limits[spec.gpu_resource] = str(spec.gpus)
@@ -155,7 +178,6 @@ def pod_manifest(spec: PodSpec) -> dict:
     container = {
         "name": "pod",
         "image": spec.image,
-        "imagePullPolicy": "IfNotPresent",
         "env": _env(spec),
         "ports": _container_ports(spec),
         "resources": _resources(spec),
@@ -176,6 +198,8 @@ def pod_manifest(spec: PodSpec) -> dict:
         container.setdefault("volumeMounts", []).extend(storage_mounts)
     for kind, probe in sorted(spec.probes.items()):
         container[f"{kind}Probe"] = dict(probe)
+    if spec.image_pull_policy:
+        container["imagePullPolicy"] = spec.image_pull_policy
     if spec.command:
         container["command"] = list(spec.command)
     if spec.args:
@@ -189,6 +213,8 @@ def pod_manifest(spec: PodSpec) -> dict:
     }
     if volumes:
         pod_spec["volumes"] = volumes
+    if spec.registry_auth:
+        pod_spec["imagePullSecrets"] = [{"name": pull_secret_name(spec)}]
     if spec.node_selector:
         pod_spec["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
@@ -286,6 +312,28 @@ def pod_secrets(spec: PodSpec, owner_uid: str) -> list:
     return secrets
 
 
+# --- Private images (parity) ------------------------------------------------------------------
+
+def pull_secret_name(spec: PodSpec) -> str:
+    """The instance's image pull Secret: deterministic, per instance, at most 63 characters."""
+    digest = hashlib.sha256(f"{spec.instance_id}:pull".encode()).hexdigest()[:8]
+    return f"{spec.name[:50].rstrip('-')}-r{digest}"
+
+
+def pull_secret(spec: PodSpec, owner: dict) -> dict:
+    """The ``kubernetes.io/dockerconfigjson`` Secret of ``spec.registry_auth``, owned by ``owner``
+    (the Service, created before the Pod so the kubelet finds it at the first pull; the Pod when
+    the pod exposes no port), so the cluster deletes it with the instance."""
+    registry, username, password = spec.registry_auth
+    server = "https://index.docker.io/v1/" if registry == "docker.io" else registry
+    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
+    config = json.dumps({"auths": {server: {"username": username, "password": password, "auth": auth}}})
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": pull_secret_name(spec), "namespace": spec.namespace, "labels": labels(spec),
+                         "ownerReferences": [{**owner, "blockOwnerDeletion": False, "controller": False}]},
+            "data": {".dockerconfigjson": _b64(config)}}
+
+
 DEFAULT_DENY_POLICY = "pods-service-default-deny"
 
 
@@ -378,7 +426,6 @@ def storage_pod_manifest(spec: StorageServerSpec) -> dict:
     container = {
         "name": "nfs",
         "image": spec.image,
-        "imagePullPolicy": "IfNotPresent",
         "env": [{"name": "SHARED_DIRECTORY", "value": EXPORT_ROOT}],
         "ports": [{"name": "nfs", "containerPort": NFS_PORT, "protocol": "TCP"}],
         "securityContext": {"privileged": True},
