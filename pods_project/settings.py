@@ -229,6 +229,20 @@ PODS_REDIS_PREFIX = env.str("PODS_REDIS_PREFIX", default="pods")
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", default=REDIS_URL, schemes=redis_schemes)
 CELERY_RESULT_BACKEND = env.url("CELERY_RESULT_BACKEND", default=REDIS_URL, schemes=redis_schemes)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="pods")
+# Control work is isolated from bulk work: the sweep has a queue (and, under `make run` and
+# compose, a worker) of its own, so spawns, log collection or a slow cluster never starve it;
+# log collection and storage housekeeping go to the bulk queue. Spawns and teardowns stay on the
+# default queue.
+PODS_SWEEP_QUEUE = env.str("PODS_SWEEP_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.sweep")
+PODS_BULK_QUEUE = env.str("PODS_BULK_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.bulk")
+CELERY_TASK_ROUTES = {
+    "workers.sweep": {"queue": PODS_SWEEP_QUEUE},
+    "workers.collect_logs": {"queue": PODS_BULK_QUEUE},
+    "workers.reap_idle_storage": {"queue": PODS_BULK_QUEUE},
+}
+# Nothing reads task results (the web only nudges; `workers.ping` opts back in): a send never
+# touches the result backend, so Redis being down cannot stall a request on it.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -244,8 +258,23 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Redis redelivers an unacknowledged task after the visibility timeout. Every time limit stays
 # well below it, otherwise a long task would be run twice (a known Read the Docs incident).
+# Short socket timeouts: a publish from a request gives up quickly when Redis is away (the sweep
+# converges what it could not send). The socket timeout stays above the 1 s BRPOP of the worker.
+PODS_BROKER_CONNECT_TIMEOUT = env.float("PODS_BROKER_CONNECT_TIMEOUT", default=1.0, min=0.05)
+PODS_BROKER_SOCKET_TIMEOUT = env.float("PODS_BROKER_SOCKET_TIMEOUT", default=3.0, min=1.5)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, min=1)}
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, min=1),
+    "socket_connect_timeout": PODS_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": PODS_BROKER_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = PODS_BROKER_CONNECT_TIMEOUT
+# kombu's Redis transport with the reconnect crash fixed (see pods_project/broker.py).
+if CELERY_BROKER_URL.partition("://")[0] in ("redis", "rediss"):
+    CELERY_BROKER_TRANSPORT = "pods_project.broker:Transport"
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = PODS_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = PODS_BROKER_SOCKET_TIMEOUT
+# After a failed send, a process skips sends for this long (the sweep converges those pods).
+PODS_ENQUEUE_BACKOFF_SECONDS = env.float("PODS_ENQUEUE_BACKOFF_SECONDS", default=2.0, min=0)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240, min=1)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300, min=1)
 if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:

@@ -14,7 +14,7 @@ from workers.kube.errors import TransientKubeError
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="workers.ping")
+@shared_task(name="workers.ping", ignore_result=False)  # its caller reads the reply
 def ping(token):
     """Echo ``token`` back: lets operators and tests prove a worker consumes from the broker."""
     return {"pong": token}
