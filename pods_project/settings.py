@@ -214,6 +214,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pods")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60, min=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails a request in seconds (503), not after the OS's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3, min=1))
 # Concurrent test runs on one machine (several developers, or CI beside a developer) each need
 # their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env.str("PODS_TEST_DATABASE", default="") or None}
@@ -362,10 +365,22 @@ PODS_SWEEP_SECONDS = env.float("PODS_SWEEP_SECONDS", default=5.0, min=0.1)
 # A pod starting (REQUESTED / SPAWNER SETUP / CREATING) with no Kubernetes pod for this long is
 # spawned again: its task was lost, its worker died, or the cluster was down.
 PODS_REDRIVE_SECONDS = env.int("PODS_REDRIVE_SECONDS", default=60, min=1)
+# ... or this long when the spawn queue is empty: then no task for it is waiting anywhere (lost
+# with a killed worker or a Redis restarted empty, or never sent while Redis was down).
+PODS_REDRIVE_IDLE_SECONDS = env.int("PODS_REDRIVE_IDLE_SECONDS", default=10, min=1)
+# Heartbeats of worker and beat processes (/healthcheck): written every PODS_HEARTBEAT_SECONDS,
+# gone PODS_HEARTBEAT_TTL seconds after the last one.
+PODS_HEARTBEAT_SECONDS = env.float("PODS_HEARTBEAT_SECONDS", default=5.0, min=0.5)
+PODS_HEARTBEAT_TTL = env.int("PODS_HEARTBEAT_TTL", default=20, min=2)
+# A cluster observation (sweep or watcher) older than this is reported as unknown.
+PODS_CLUSTER_HEALTH_STALE_SECONDS = env.float("PODS_CLUSTER_HEALTH_STALE_SECONDS", default=15.0, min=1)
 # Managed objects with no pod row (or of an older run) are deleted once this old, so an object
 # created by an in-flight spawn is never mistaken for an orphan.
 PODS_ORPHAN_GRACE_SECONDS = env.int("PODS_ORPHAN_GRACE_SECONDS", default=60, min=0)
 PODS_LOG_COLLECT_SECONDS = env.float("PODS_LOG_COLLECT_SECONDS", default=10.0, min=0.1)
+# After the API fails a log read, collection pauses PODS_LOG_COLLECT_SECONDS, doubling per failed
+# probe up to this (circuit breaker).
+PODS_LOG_BREAKER_MAX_SECONDS = env.float("PODS_LOG_BREAKER_MAX_SECONDS", default=120.0, min=1)
 # Logs kept per run of a pod; the oldest lines are dropped beyond it.
 PODS_LOG_MAX_BYTES = env.int("PODS_LOG_MAX_BYTES", default=10 * 1024 * 1024, min=1)
 # Bytes fetched per pod per collection (bounded work per beat).

@@ -80,6 +80,11 @@ def child_env(**extra):
     return env
 
 
+def all_queues() -> str:
+    """Every queue of this run (spawn, sweep, bulk), for a test worker that consumes them all."""
+    return ",".join((settings.CELERY_TASK_DEFAULT_QUEUE, settings.PODS_SWEEP_QUEUE, settings.PODS_BULK_QUEUE))
+
+
 @pytest.fixture(scope="session")
 def celery_queue():
     """This run's own queue (see tests/settings.py): what the code under test sends tasks to."""
@@ -94,7 +99,8 @@ def _drop_run_queue(celery_queue):
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-    client.delete(celery_queue, *client.scan_iter(f"{settings.PODS_REDIS_PREFIX}:*"))
+    client.delete(celery_queue, settings.PODS_SWEEP_QUEUE, settings.PODS_BULK_QUEUE,
+                  *client.scan_iter(f"{settings.PODS_REDIS_PREFIX}:*"))
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +112,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_queue, tmp_
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "pods_project", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "-Q", celery_queue, "--without-heartbeat", "--without-gossip",
+             "--loglevel", "INFO", "-Q", all_queues(), "--without-heartbeat", "--without-gossip",
              "--without-mingle", "-n", f"{celery_queue}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -20,7 +20,7 @@ from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
 from pods.models import Pod, k8s_name
 from tenancy.models import Tenant
-from workers import cluster_health, orphan_clock
+from workers import backlog, cluster_health, orphan_clock
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
@@ -82,11 +82,12 @@ class Plan:
     Used by the sweep for every pod, and by the cluster watch for the one pod an event is about.
     """
 
-    def __init__(self, now):
+    def __init__(self, now, *, redrive_seconds: float | None = None):
         self.now = now
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
         self.reconciles = []
-        self.redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
+        self.redrive_before = now - timedelta(
+            seconds=settings.PODS_REDRIVE_SECONDS if redrive_seconds is None else redrive_seconds)
 
     def row(self, row: dict, name: str, kpod: dict | None, *, service_present: bool,
             pod_warnings: list | None) -> None:
@@ -192,7 +193,7 @@ def _sweep(report: SweepReport) -> None:
     tenants = {pk: (site, tid) for pk, site, tid in Tenant.objects.values_list("pk", "site_id", "tenant_id")} \
         if rows else {}
 
-    plan = Plan(now)
+    plan = Plan(now, redrive_seconds=_redrive_seconds())
     expected_instance = {}  # uid -> instance id whose objects may legitimately exist
     for row in rows:
         uid = str(row["uid"])
@@ -204,6 +205,14 @@ def _sweep(report: SweepReport) -> None:
     report.transitions, report.container_updates = plan.apply()
     report.orphans_deleted = _delete_orphans(kpods, ksvcs, expected_instance, now)
     report.reconciles = plan.reconciles
+
+
+def _redrive_seconds() -> float:
+    """How old a starting pod without a Kubernetes pod must be to be spawned again: the short
+    idle delay when nothing waits in the spawn queue (its task is lost), else the long one."""
+    if settings.PODS_REDRIVE_IDLE_SECONDS >= settings.PODS_REDRIVE_SECONDS:
+        return settings.PODS_REDRIVE_SECONDS
+    return settings.PODS_REDRIVE_IDLE_SECONDS if backlog.spawn_queue_length() == 0 else settings.PODS_REDRIVE_SECONDS
 
 
 def _stop_change(row) -> Change:
