@@ -19,12 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LIVE_SERVER = "live_server"
 # Fixtures that start real worker processes (Celery worker; the e2e stack adds beat and watcher).
 WORKER_PROCESSES = {"stack", "celery_worker_process"}
+# The fault suite's stack runs its own web server (gunicorn) beside the workers: both at once.
+FULL_STACKS = {"fault_stack"}
 
 
 def marker_problem(item) -> str | None:
     """Why ``item``'s markers disagree with its fixtures (pytest.ini defines e2e and live), or None."""
     fixtures = set(getattr(item, "fixturenames", ()))
-    live, workers = LIVE_SERVER in fixtures, bool(fixtures & WORKER_PROCESSES)
+    full = bool(fixtures & FULL_STACKS)
+    live, workers = LIVE_SERVER in fixtures or full, bool(fixtures & WORKER_PROCESSES) or full
     e2e, marked_live = item.get_closest_marker("e2e") is not None, item.get_closest_marker("live") is not None
     if e2e and not (live and workers):
         return "is marked e2e but does not use both a live server and worker processes (the `stack` fixture)"
