@@ -40,7 +40,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout, what, interval=0.25):
+def wait_for(predicate, timeout, what, interval=0.25, describe=None):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -52,7 +52,8 @@ def wait_for(predicate, timeout, what, interval=0.25):
             if last:
                 return last
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    detail = f"; {describe()}" if describe else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r}){detail}")
 
 
 class PrivateRedis:

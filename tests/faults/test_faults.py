@@ -25,6 +25,14 @@ def _available(stack, pod_ids):
     return all(rows.get(p, ("",))[0] == "AVAILABLE" for p in pod_ids)
 
 
+def _wait_available(stack, pod_ids, timeout, what):
+    def describe():
+        rows = stack.rows()
+        return f"not AVAILABLE: {[(p, rows.get(p)) for p in pod_ids if rows.get(p, ('',))[0] != 'AVAILABLE']}"
+
+    wait_for(lambda: _available(stack, pod_ids), timeout, what, describe=describe)
+
+
 def test_creates_during_a_redis_outage_answer_200_and_converge_when_redis_returns_empty(fault_stack):
     stack, session = fault_stack, fault_stack.session()
     worker_pid = stack.pids()["worker"]
@@ -38,7 +46,7 @@ def test_creates_during_a_redis_outage_answer_200_and_converge_when_redis_return
     assert health.status_code == 503 and health.json()["result"]["redis"] == "unavailable"
 
     stack.redis.start(empty=True)  # restarted with nothing: every wake-up and queued task is gone
-    wait_for(lambda: _available(stack, created), 60, "pods created during the outage AVAILABLE")
+    _wait_available(stack, created, 60, "pods created during the outage AVAILABLE")
     settle(stack)
     assert invariant_problems(stack) == []
     # The worker rode out the reconnect (the kombu/celery crash would have exited it).
@@ -63,7 +71,7 @@ def test_a_worker_killed_mid_burst_is_restarted_and_its_pods_converge(fault_stac
         t.join(60)
     assert codes == [200] * len(pod_ids)
     wait_for(lambda: stack.pids()["worker"] != killed, 30, "the supervisor restarting the worker")
-    wait_for(lambda: _available(stack, pod_ids), 90, "the burst's pods AVAILABLE")
+    _wait_available(stack, pod_ids, 90, "the burst's pods AVAILABLE")
     settle(stack)
     assert invariant_problems(stack) == []
 
@@ -85,7 +93,7 @@ def test_the_database_down_is_a_503_and_the_service_recovers_without_restarts(fa
     wait_for(lambda: session.get(f"{stack.url}/v3/pods/beforepg", timeout=10).status_code == 200, 30, "the API back")
     assert _create(stack, session, "afterpg").status_code == 200
     assert "duringpg" not in stack.rows()  # the refused create wrote nothing
-    wait_for(lambda: _available(stack, ["beforepg", "afterpg"]), 60, "pods AVAILABLE after the outage")
+    _wait_available(stack, ["beforepg", "afterpg"], 60, "pods AVAILABLE after the outage")
     assert stack.restarts("web") == 0
     settle(stack)
     assert invariant_problems(stack) == []
@@ -94,7 +102,7 @@ def test_the_database_down_is_a_503_and_the_service_recovers_without_restarts(fa
 def test_a_cluster_outage_shows_in_the_healthcheck_and_pods_converge_after(fault_stack):
     stack, session = fault_stack, fault_stack.session()
     assert _create(stack, session, "beforek8s").status_code == 200
-    wait_for(lambda: _available(stack, ["beforek8s"]), 60, "a running pod whose logs are collected")
+    _wait_available(stack, ["beforek8s"], 60, "a running pod whose logs are collected")
     stack.sim.outage()
     try:
         wait_for(lambda: stack.health()["metadata"]["kubernetes"].startswith("unreachable"), 15,
@@ -105,7 +113,7 @@ def test_a_cluster_outage_shows_in_the_healthcheck_and_pods_converge_after(fault
     finally:
         stack.sim.heal()
     wait_for(lambda: stack.health()["metadata"]["kubernetes"] == "reachable", 15, "the cluster reachable again")
-    wait_for(lambda: _available(stack, ["duringk8s"]), 90, "the pod created during the outage AVAILABLE")
+    _wait_available(stack, ["duringk8s"], 90, "the pod created during the outage AVAILABLE")
     settle(stack)
     assert invariant_problems(stack) == []
 
