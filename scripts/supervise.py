@@ -60,7 +60,7 @@ class Supervisor:
         stream.close()
 
     def start(self, name):
-        proc = subprocess.Popen(["/bin/sh", "-c", f"exec {self.commands[name]}"], stdout=subprocess.PIPE,
+        proc = subprocess.Popen(["/bin/sh", "-c", self.commands[name]], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.procs[name], self.started_at[name] = proc, time.monotonic()
         threading.Thread(target=self._pump, args=(name, proc.stdout), daemon=True).start()
@@ -101,7 +101,7 @@ class Supervisor:
                 self.say(name, f"still running after {self.stop_timeout:.0f} s: SIGKILL")
                 _signal_group(proc, signal.SIGKILL)
                 proc.wait()
-        self.say("supervise".ljust(self.width)[: self.width], "all stopped")
+        self.say("supervise", "all stopped")
 
 
 def _signal_group(proc, sig):

@@ -220,8 +220,11 @@ def sim(kubesim_server, tmp_path, settings):
     """A fresh simulated cluster, with the worker's client pointed at it as the deployed worker."""
     from workers.spawner import forget_default_deny
 
+    from workers.breaker import log_breaker
+
     kubesim_server.reset()
     forget_default_deny()  # the reset cluster has none of the worker's namespace policies
+    log_breaker().success()  # a previous test's failing API must not pause this one's log collection
     token = kubesim_server.service_account_token(*TEST_ACCOUNT)
     settings.PODS_KUBECONFIG = str(kubesim.write_kubeconfig(tmp_path / "kubeconfig", kubesim_server.url, token))
     settings.PODS_KUBE_NAMESPACE = "default"

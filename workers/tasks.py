@@ -65,7 +65,7 @@ def sweep() -> dict | None:
     from workers.sweep import sweep as run
 
     if not _claim_interval("sweep", settings.PODS_SWEEP_SECONDS):
-        logger.info("sweep: this interval's sweep already ran (another beat sent it); skipping")
+        logger.info("sweep: this interval already had its sweep (a second beat, or a late one); skipping")
         return None
     lock = _singleton("sweep", ttl=max(30.0, settings.PODS_SWEEP_SECONDS * 6))
     if not lock.acquire():

@@ -145,7 +145,9 @@ class Kubesim:
     def start(self):
         self.proc = subprocess.Popen(
             [PY, "-m", "kubesim", "--host", "127.0.0.1", "--port", str(self.port), "--kubeconfig",
-             str(self.kubeconfig), "--token", "faults", "--speed", str(self.speed)],
+             str(self.kubeconfig), "--token", "faults", "--speed", str(self.speed),
+             # A node big enough for a campaign's hundreds of pods (the default one fits 16).
+             "--node-cpu", "2000", "--node-memory", "8000Gi", "--node-pods", "100000"],
             cwd=ROOT, stdout=open(self.dir / "kubesim.log", "ab"), stderr=subprocess.STDOUT)
         wait_for(lambda: requests.get(f"{self.url}/_kubesim/health", timeout=1).ok, 20, "kubesim")
         return self
