@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -100,6 +101,8 @@ def collect_logs(limit: int | None = None) -> dict:
         except KubeError as exc:
             failed += 1
             logger.info("log collection for pod %s failed: %s", pod.pk, exc)
+        except IntegrityError:
+            logger.info("log collection for pod %s skipped: the pod was deleted meanwhile", pod.pk)
     if visited:
         PodLogRun.objects.filter(pod_id__in=visited, pod__instance_id=F("instance_id")).update(updated_at=now)
         if not broke:
