@@ -21,7 +21,6 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
-_state = threading.local()
 _breaker = {"open_until": 0.0}
 _breaker_lock = threading.Lock()
 

@@ -33,7 +33,8 @@ def fault_stack(tmp_path_factory):
     base = tmp_path_factory.mktemp("campaign")
     pg_dir = Path(tempfile.mkdtemp(prefix="pods-campaign-pg-"))
     pg, redis, sim = PrivatePostgres(pg_dir).init(), PrivateRedis(base / "redis").start(), Kubesim(base).start()
-    stack = Stack(base, pg, redis, sim, beats=2)
+    stack = Stack(base, pg, redis, sim, beats=2,
+                  extra_env={"PODS_USER_MAX_PODS": "100000", "PODS_TENANT_MAX_PODS": "100000"})
     try:
         stack.prepare().start()
         yield stack
@@ -65,7 +66,7 @@ def _converge(stack, load, name, since):
 
 def test_fault_campaign(fault_stack):
     stack = fault_stack
-    load = Load(stack, clients=16, prefix="c").start()
+    load = Load(stack, clients=16, prefix="c", pause=0.2).start()
     try:
         time.sleep(10)
 

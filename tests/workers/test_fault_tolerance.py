@@ -76,6 +76,7 @@ def test_a_stale_cluster_observation_is_reported_as_unknown(client, settings):
     assert client.get("/healthcheck").json()["metadata"]["kubernetes"].startswith("unknown (last observed")
 
 
+@pytest.mark.django_db(transaction=True)  # the connection is closed and reopened: no test transaction
 def test_pod_endpoints_answer_503_when_the_database_does_not_answer(client_for, tenant):
     alice = client_for("alice")
     assert alice.get("/v3/pods").status_code == 200
