@@ -30,3 +30,26 @@ def spawn_queue_length() -> int | None:
     except (redis.RedisError, ValueError) as exc:
         logger.info("spawn queue length unknown: %s", exc)
         return None
+
+
+def not_nudged_recently(pod_pks) -> list:
+    """The pods among ``pod_pks`` the sweep has not sent a task for in the last
+    ``PODS_REDRIVE_IDLE_SECONDS``; they are marked as sent now.
+
+    Every sweep (every few seconds) finds the same stalled pods again; without this it queued one
+    more task for each of them per sweep, and after an outage hundreds of duplicates buried the
+    spawns that mattered. When Redis cannot be asked, every pod is sent (the old behaviour).
+    """
+    pod_pks = list(pod_pks)
+    if not pod_pks:
+        return []
+    ttl_ms = max(1000, int(min(settings.PODS_REDRIVE_IDLE_SECONDS, settings.PODS_REDRIVE_SECONDS) * 1000))
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        pipe = client.pipeline(transaction=False)
+        for pk in pod_pks:
+            pipe.set(f"{settings.PODS_REDIS_PREFIX}:nudged:{pk}", "1", nx=True, px=ttl_ms)
+        return [pk for pk, fresh in zip(pod_pks, pipe.execute()) if fresh]
+    except redis.RedisError as exc:
+        logger.info("could not check recent nudges: %s", exc)
+        return pod_pks

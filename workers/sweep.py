@@ -301,5 +301,5 @@ def _is_uuid(value) -> bool:
 
 
 def _enqueue(pod_pks):
-    for pk in pod_pks:
+    for pk in backlog.not_nudged_recently(pod_pks):
         wake_reconciler(pk)

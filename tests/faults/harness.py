@@ -216,7 +216,7 @@ class Stack:
         commands = {
             "web": f"{PY} -m gunicorn pods_project.wsgi --bind 127.0.0.1:{self.port} --workers {web_workers} "
                    f"--threads {web_threads} --access-logfile -",
-            "worker": f"{celery} worker --concurrency 2 -Q {q} -n worker-{q}@%h {flags}",
+            "worker": f"{celery} worker --pool threads --concurrency 8 -Q {q} -n worker-{q}@%h {flags}",
             "sweeper": f"{celery} worker --concurrency 1 -Q {q}.sweep -n sweeper-{q}@%h {flags}",
             "bulk": f"{celery} worker --concurrency 2 -Q {q}.bulk -n bulk-{q}@%h {flags}",
             "watcher": f"{PY} manage.py watch_cluster",
@@ -348,9 +348,10 @@ class Load:
                 counts[(op, code)] += 1
         return dict(counts)
 
-    def slowest(self, since=None, until=None) -> float:
-        return max((s for _, _, s, at in self.records
-                    if (since is None or at >= since) and (until is None or at <= until)), default=0.0)
+    def slowest(self, since=None, until=None, op=None) -> float:
+        return max((s for o, _, s, at in self.records
+                    if (since is None or at >= since) and (until is None or at <= until) and (op is None or o == op)),
+                   default=0.0)
 
 
 def settle(stack: Stack, timeout=120):

@@ -49,7 +49,8 @@ def fault_stack(tmp_path_factory):
 
 def _report(load, name, since, until):
     codes = load.codes(since, until)
-    print(f"{name}: answers {sorted(codes.items())}; slowest request {load.slowest(since, until):.2f} s")
+    slowest = ", ".join(f"{op} {load.slowest(since, until, op):.2f} s" for op in ("create", "get", "list"))
+    print(f"{name}: answers {sorted(codes.items())}; slowest: {slowest}")
     return codes
 
 
