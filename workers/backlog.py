@@ -9,6 +9,7 @@ re-driven at once. A duplicate is harmless: the spawn claims its row with ``SKIP
 adopts objects of its own instance.
 """
 import logging
+import time
 
 import redis
 from django.conf import settings
@@ -32,24 +33,31 @@ def spawn_queue_length() -> int | None:
         return None
 
 
-def not_nudged_recently(pod_pks) -> list:
-    """The pods among ``pod_pks`` the sweep has not sent a task for in the last
-    ``PODS_REDRIVE_IDLE_SECONDS``; they are marked as sent now.
+def not_nudged_recently(pod_pks, *, within: float) -> list:
+    """The pods among ``pod_pks`` the sweep has not sent a task for in the last ``within``
+    seconds; they are marked as sent now.
 
     Every sweep (every few seconds) finds the same stalled pods again; without this it queued one
     more task for each of them per sweep, and after an outage hundreds of duplicates buried the
-    spawns that mattered. When Redis cannot be asked, every pod is sent (the old behaviour).
+    spawns that mattered. The sweep passes ``PODS_REDRIVE_IDLE_SECONDS`` when the spawn queue is
+    empty (the last nudge was lost too) and ``PODS_REDRIVE_SECONDS`` while it drains. When Redis
+    cannot be asked, every pod is sent (the old behaviour).
     """
     pod_pks = list(pod_pks)
     if not pod_pks:
         return []
-    ttl_ms = max(1000, int(min(settings.PODS_REDRIVE_IDLE_SECONDS, settings.PODS_REDRIVE_SECONDS) * 1000))
+    now = time.time()
+    keys = [f"{settings.PODS_REDIS_PREFIX}:nudged:{pk}" for pk in pod_pks]
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-        pipe = client.pipeline(transaction=False)
-        for pk in pod_pks:
-            pipe.set(f"{settings.PODS_REDIS_PREFIX}:nudged:{pk}", "1", nx=True, px=ttl_ms)
-        return [pk for pk, fresh in zip(pod_pks, pipe.execute()) if fresh]
-    except redis.RedisError as exc:
+        last = client.mget(keys)
+        due = [(pk, key) for pk, key, at in zip(pod_pks, keys, last) if at is None or now - float(at) >= within]
+        if due:
+            pipe = client.pipeline(transaction=False)
+            for _, key in due:
+                pipe.set(key, repr(now), ex=max(1, int(settings.PODS_REDRIVE_SECONDS * 2)))
+            pipe.execute()
+        return [pk for pk, _ in due]
+    except (redis.RedisError, ValueError) as exc:
         logger.info("could not check recent nudges: %s", exc)
         return pod_pks

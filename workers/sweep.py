@@ -86,6 +86,7 @@ class Plan:
         self.now = now
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
         self.reconciles = []
+        self.queue_idle = True  # the sweep says otherwise when spawns are waiting in the broker
         self.redrive_before = now - timedelta(
             seconds=settings.PODS_REDRIVE_SECONDS if redrive_seconds is None else redrive_seconds)
 
@@ -155,7 +156,7 @@ class Plan:
                            message="reconciler turned the pod OFF: its time_to_stop was reached")
             self.to_reconcile.append(row["pk"])
         self.reconciles = sorted(set(self.to_reconcile))
-        _enqueue(self.reconciles)
+        _enqueue(self.reconciles, queue_idle=self.queue_idle)
         return len(moved), updated
 
 
@@ -193,7 +194,9 @@ def _sweep(report: SweepReport) -> None:
     tenants = {pk: (site, tid) for pk, site, tid in Tenant.objects.values_list("pk", "site_id", "tenant_id")} \
         if rows else {}
 
-    plan = Plan(now, redrive_seconds=_redrive_seconds())
+    queue_idle = backlog.spawn_queue_length() == 0
+    plan = Plan(now, redrive_seconds=_redrive_seconds(queue_idle))
+    plan.queue_idle = queue_idle
     expected_instance = {}  # uid -> instance id whose objects may legitimately exist
     for row in rows:
         uid = str(row["uid"])
@@ -207,12 +210,11 @@ def _sweep(report: SweepReport) -> None:
     report.reconciles = plan.reconciles
 
 
-def _redrive_seconds() -> float:
+def _redrive_seconds(queue_idle: bool) -> float:
     """How old a starting pod without a Kubernetes pod must be to be spawned again: the short
     idle delay when nothing waits in the spawn queue (its task is lost), else the long one."""
-    if settings.PODS_REDRIVE_IDLE_SECONDS >= settings.PODS_REDRIVE_SECONDS:
-        return settings.PODS_REDRIVE_SECONDS
-    return settings.PODS_REDRIVE_IDLE_SECONDS if backlog.spawn_queue_length() == 0 else settings.PODS_REDRIVE_SECONDS
+    return min(settings.PODS_REDRIVE_IDLE_SECONDS if queue_idle else settings.PODS_REDRIVE_SECONDS,
+               settings.PODS_REDRIVE_SECONDS)
 
 
 def _stop_change(row) -> Change:
@@ -300,6 +302,8 @@ def _is_uuid(value) -> bool:
         return False
 
 
-def _enqueue(pod_pks):
-    for pk in backlog.not_nudged_recently(pod_pks):
+def _enqueue(pod_pks, *, queue_idle: bool = True):
+    within = min(settings.PODS_REDRIVE_IDLE_SECONDS, settings.PODS_REDRIVE_SECONDS) if queue_idle \
+        else settings.PODS_REDRIVE_SECONDS
+    for pk in backlog.not_nudged_recently(pod_pks, within=within):
         wake_reconciler(pk)

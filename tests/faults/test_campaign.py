@@ -60,7 +60,7 @@ def _server_errors(codes, allowed=()):
 
 def _converge(stack, load, name, since):
     created = list(load.created)
-    wait_for(lambda: all(stack.rows().get(p, ("",))[0] == "AVAILABLE" for p in created), 120,
+    wait_for(lambda: all(stack.rows().get(p, ("",))[0] == "AVAILABLE" for p in created), 240,
              f"{name}: every pod created so far AVAILABLE")
     print(f"{name}: {len(created)} pods AVAILABLE {time.time() - since:.1f} s after the component returned")
 
