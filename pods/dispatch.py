@@ -40,7 +40,7 @@ def send_task(task: str, *args) -> bool:
     """Publish ``task(*args)``; True when the broker took it, False (logged) otherwise."""
     from celery import current_app as app  # the project's app (pods_project/celery.py)
 
-    label = f"{task}{tuple(args)!r}"
+    label = f"{task} for pod {args[0]}" if args else task
     if broker_is_backing_off():
         logger.info("not enqueueing %s: the broker failed moments ago (the sweep will converge it)", label)
         return False

@@ -54,6 +54,14 @@ def _plain_static_storage(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _enqueue_breaker_closed():
+    """A test that made a send fail (broker down) must not make the next test's sends skipped."""
+    from pods.dispatch import reset_breaker
+
+    reset_breaker()
+
+
 @pytest.fixture
 def api():
     """A DRF test client."""
