@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install services setup lint bench clean
+.PHONY: run test test-faults install services setup lint bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ run: setup
 test: install services
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## The long fault campaign (tests/faults/test_campaign.py: private Redis/Postgres killed under load).
+test-faults: install services
+	$(VENV)/bin/pytest tests/faults -m slow -s $(PYTEST_ARGS)
 
 bench: install services
 	@echo "See bench/README.md for each benchmark's options."

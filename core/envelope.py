@@ -17,6 +17,7 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -149,6 +150,8 @@ def exception_handler(exc, context):
     else is a bug: logged with its traceback and answered with a 500 that reveals no internals
     unless DEBUG is on.
     """
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return database_unavailable_response(exc, context)
     if isinstance(exc, InvalidInput):
         return Response(validation_payload(exc.errors), status=exc.http_status)
     if isinstance(exc, DomainError):
@@ -185,6 +188,24 @@ def exception_handler(exc, context):
     if settings.DEBUG:
         message = f"{SERVER_ERROR_MESSAGE} {type(exc).__name__}: {exc}"
     return Response({"message": message}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+DATABASE_UNAVAILABLE_MESSAGE = "The database is not answering right now; nothing was changed. Try again shortly."
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_response(exc, context=None):
+    """503 in the envelope (with Retry-After) for a database that cannot be reached.
+
+    ``OperationalError`` and ``InterfaceError`` are what the driver raises for a refused, dropped
+    or terminated connection; they say nothing about the request, so they are never a 500. The
+    request's transaction, if any, was rolled back: nothing is half-written.
+    """
+    view = (context or {}).get("view")
+    logger.warning("database unavailable in %s: %s: %s", type(view).__name__ if view else "a request",
+                   type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    return Response({"message": DATABASE_UNAVAILABLE_MESSAGE, "metadata": {"dependency": "database"}},
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def json_error_response(http_status, message, metadata=None):

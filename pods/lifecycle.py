@@ -158,19 +158,8 @@ def remove_objects_of_deleted_pod(k8_name: str, pod_uid) -> None:
     transaction.on_commit(lambda: _send(REMOVE_OBJECTS_TASK, k8_name, str(pod_uid)))
 
 
-_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+def _send(task: str, *args) -> bool:
+    """Publish a task now (after the commit); see :mod:`pods.dispatch` for why it never raises."""
+    from pods.dispatch import send_task
 
-
-def _send(task: str, *args) -> None:
-    from celery import (
-        current_app as app,  # the project's app (pods_project/celery.py), set at start-up
-    )
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    try:
-        # Few, quick retries: this runs inside the request that made the change.
-        app.send_task(task, args=list(args), retry=True, retry_policy=_PUBLISH_RETRY)
-    except (OperationalError, RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        logger.warning("could not enqueue %s for pod %s (the sweep will converge it): %s", task, args[0], exc)
+    return send_task(task, *args)

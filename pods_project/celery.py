@@ -5,6 +5,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pods_project.settings")
 
-app = Celery("pods_project")
+# pods_project.broker: a Redis transport that survives a reconnect, and quick reconnects.
+app = Celery("pods_project", amqp="pods_project.broker:AMQP")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -215,6 +215,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pods")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60, min=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails a request in seconds (503), not after the OS's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3, min=1))
 # Concurrent test runs on one machine (several developers, or CI beside a developer) each need
 # their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env.str("PODS_TEST_DATABASE", default="") or None}
@@ -230,6 +233,20 @@ PODS_REDIS_PREFIX = env.str("PODS_REDIS_PREFIX", default="pods")
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL", default=REDIS_URL, schemes=redis_schemes)
 CELERY_RESULT_BACKEND = env.url("CELERY_RESULT_BACKEND", default=REDIS_URL, schemes=redis_schemes)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="pods")
+# Control work is isolated from bulk work: the sweep has a queue (and, under `make run` and
+# compose, a worker) of its own, so spawns, log collection or a slow cluster never starve it;
+# log collection and storage housekeeping go to the bulk queue. Spawns and teardowns stay on the
+# default queue.
+PODS_SWEEP_QUEUE = env.str("PODS_SWEEP_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.sweep")
+PODS_BULK_QUEUE = env.str("PODS_BULK_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.bulk")
+CELERY_TASK_ROUTES = {
+    "workers.sweep": {"queue": PODS_SWEEP_QUEUE},
+    "workers.collect_logs": {"queue": PODS_BULK_QUEUE},
+    "workers.reap_idle_storage": {"queue": PODS_BULK_QUEUE},
+}
+# Nothing reads task results (the web only nudges; `workers.ping` opts back in): a send never
+# touches the result backend, so Redis being down cannot stall a request on it.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -245,8 +262,23 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Redis redelivers an unacknowledged task after the visibility timeout. Every time limit stays
 # well below it, otherwise a long task would be run twice (a known Read the Docs incident).
+# Short socket timeouts: a publish from a request gives up quickly when Redis is away (the sweep
+# converges what it could not send). The socket timeout stays above the 1 s BRPOP of the worker.
+PODS_BROKER_CONNECT_TIMEOUT = env.float("PODS_BROKER_CONNECT_TIMEOUT", default=1.0, min=0.05)
+PODS_BROKER_SOCKET_TIMEOUT = env.float("PODS_BROKER_SOCKET_TIMEOUT", default=3.0, min=1.5)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, min=1)}
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600, min=1),
+    "socket_connect_timeout": PODS_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": PODS_BROKER_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = PODS_BROKER_CONNECT_TIMEOUT
+# kombu's Redis transport with the reconnect crash fixed (see pods_project/broker.py).
+if CELERY_BROKER_URL.partition("://")[0] in ("redis", "rediss"):
+    CELERY_BROKER_TRANSPORT = "pods_project.broker:Transport"
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = PODS_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = PODS_BROKER_SOCKET_TIMEOUT
+# After a failed send, a process skips sends for this long (the sweep converges those pods).
+PODS_ENQUEUE_BACKOFF_SECONDS = env.float("PODS_ENQUEUE_BACKOFF_SECONDS", default=2.0, min=0)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240, min=1)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300, min=1)
 if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
@@ -342,10 +374,22 @@ PODS_SWEEP_SECONDS = env.float("PODS_SWEEP_SECONDS", default=5.0, min=0.1)
 # A pod starting (REQUESTED / SPAWNER SETUP / CREATING) with no Kubernetes pod for this long is
 # spawned again: its task was lost, its worker died, or the cluster was down.
 PODS_REDRIVE_SECONDS = env.int("PODS_REDRIVE_SECONDS", default=60, min=1)
+# ... or this long when the spawn queue is empty: then no task for it is waiting anywhere (lost
+# with a killed worker or a Redis restarted empty, or never sent while Redis was down).
+PODS_REDRIVE_IDLE_SECONDS = env.int("PODS_REDRIVE_IDLE_SECONDS", default=10, min=1)
+# Heartbeats of worker and beat processes (/healthcheck): written every PODS_HEARTBEAT_SECONDS,
+# gone PODS_HEARTBEAT_TTL seconds after the last one.
+PODS_HEARTBEAT_SECONDS = env.float("PODS_HEARTBEAT_SECONDS", default=5.0, min=0.5)
+PODS_HEARTBEAT_TTL = env.int("PODS_HEARTBEAT_TTL", default=20, min=2)
+# A cluster observation (sweep or watcher) older than this is reported as unknown.
+PODS_CLUSTER_HEALTH_STALE_SECONDS = env.float("PODS_CLUSTER_HEALTH_STALE_SECONDS", default=15.0, min=1)
 # Managed objects with no pod row (or of an older run) are deleted once this old, so an object
 # created by an in-flight spawn is never mistaken for an orphan.
 PODS_ORPHAN_GRACE_SECONDS = env.int("PODS_ORPHAN_GRACE_SECONDS", default=60, min=0)
 PODS_LOG_COLLECT_SECONDS = env.float("PODS_LOG_COLLECT_SECONDS", default=10.0, min=0.1)
+# After the API fails a log read, collection pauses PODS_LOG_COLLECT_SECONDS, doubling per failed
+# probe up to this (circuit breaker).
+PODS_LOG_BREAKER_MAX_SECONDS = env.float("PODS_LOG_BREAKER_MAX_SECONDS", default=120.0, min=1)
 # Logs kept per run of a pod; the oldest lines are dropped beyond it.
 PODS_LOG_MAX_BYTES = env.int("PODS_LOG_MAX_BYTES", default=10 * 1024 * 1024, min=1)
 # Bytes fetched per pod per collection (bounded work per beat).

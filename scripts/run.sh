@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Start the service's processes (web, worker, beat, and the cluster watcher) under honcho (Procfile), prefixing each line with its name.
+# Start the service's processes (web, the three workers, beat, and the cluster watcher) from the
+# Procfile under scripts/supervise.py, which prefixes each line with its process's name and
+# restarts any process that exits (honcho stopped everything instead). Ctrl-C stops them all.
 # Without a kubeconfig (KUBECONFIG unset and no ~/.kube/config) it also starts kubesim, the
 # Kubernetes API simulator, and points the worker and beat at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-processes=(web worker beat watcher)
+processes=(web worker sweeper bulk beat watcher)
 if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   export KUBESIM_PORT="${KUBESIM_PORT:-6443}"
   export KUBESIM_TOKEN="${KUBESIM_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(16))')}"
@@ -26,4 +28,4 @@ else
   echo "Using the Kubernetes cluster of ${KUBECONFIG:-$HOME/.kube/config}"
 fi
 echo "Pods Service on http://localhost:${PORT:-8000}  (docs: /docs, admin: /admin)"
-exec .venv/bin/honcho start -f Procfile "${processes[@]}"
+exec .venv/bin/python scripts/supervise.py -f Procfile "${processes[@]}"

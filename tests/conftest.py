@@ -19,12 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LIVE_SERVER = "live_server"
 # Fixtures that start real worker processes (Celery worker; the e2e stack adds beat and watcher).
 WORKER_PROCESSES = {"stack", "celery_worker_process"}
+# The fault suite's stack runs its own web server (gunicorn) beside the workers: both at once.
+FULL_STACKS = {"fault_stack"}
 
 
 def marker_problem(item) -> str | None:
     """Why ``item``'s markers disagree with its fixtures (pytest.ini defines e2e and live), or None."""
     fixtures = set(getattr(item, "fixturenames", ()))
-    live, workers = LIVE_SERVER in fixtures, bool(fixtures & WORKER_PROCESSES)
+    full = bool(fixtures & FULL_STACKS)
+    live, workers = LIVE_SERVER in fixtures or full, bool(fixtures & WORKER_PROCESSES) or full
     e2e, marked_live = item.get_closest_marker("e2e") is not None, item.get_closest_marker("live") is not None
     if e2e and not (live and workers):
         return "is marked e2e but does not use both a live server and worker processes (the `stack` fixture)"
@@ -61,6 +64,14 @@ def _fresh_tenant_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _enqueue_breaker_closed():
+    """A test that made a send fail (broker down) must not make the next test's sends skipped."""
+    from pods.dispatch import reset_breaker
+
+    reset_breaker()
+
+
 @pytest.fixture
 def api():
     """A DRF test client."""
@@ -90,6 +101,11 @@ def child_env(**extra):
     return env
 
 
+def all_queues() -> str:
+    """Every queue of this run (spawn, sweep, bulk), for a test worker that consumes them all."""
+    return ",".join((settings.CELERY_TASK_DEFAULT_QUEUE, settings.PODS_SWEEP_QUEUE, settings.PODS_BULK_QUEUE))
+
+
 @pytest.fixture(scope="session")
 def celery_queue():
     """This run's own queue (see tests/settings.py): what the code under test sends tasks to."""
@@ -104,7 +120,8 @@ def _drop_run_queue(celery_queue):
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-    client.delete(celery_queue, *client.scan_iter(f"{settings.PODS_REDIS_PREFIX}:*"))
+    client.delete(celery_queue, settings.PODS_SWEEP_QUEUE, settings.PODS_BULK_QUEUE,
+                  *client.scan_iter(f"{settings.PODS_REDIS_PREFIX}:*"))
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +133,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, celery_queue, tmp_
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "pods_project", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "-Q", celery_queue, "--without-heartbeat", "--without-gossip",
+             "--loglevel", "INFO", "-Q", all_queues(), "--without-heartbeat", "--without-gossip",
              "--without-mingle", "-n", f"{celery_queue}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -221,8 +238,11 @@ def sim(kubesim_server, tmp_path, settings):
     """A fresh simulated cluster, with the worker's client pointed at it as the deployed worker."""
     from workers.spawner import forget_default_deny
 
+    from workers.breaker import log_breaker
+
     kubesim_server.reset()
     forget_default_deny()  # the reset cluster has none of the worker's namespace policies
+    log_breaker().success()  # a previous test's failing API must not pause this one's log collection
     token = kubesim_server.service_account_token(*TEST_ACCOUNT)
     settings.PODS_KUBECONFIG = str(kubesim.write_kubeconfig(tmp_path / "kubeconfig", kubesim_server.url, token))
     settings.PODS_KUBE_NAMESPACE = "default"

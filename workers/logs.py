@@ -9,13 +9,15 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from pods.choices import PodStatus
 from pods.models import Pod, PodLogRun
 from workers.kube import api as kube
-from workers.kube.errors import KubeError
+from workers.breaker import log_breaker
+from workers.kube.errors import KubeError, TransientKubeError
 
 logger = logging.getLogger(__name__)
 # Pods that ended recently still get one more pass, so a crash's last words are kept.
@@ -81,14 +83,28 @@ def collect_logs(limit: int | None = None) -> dict:
     pods = (Pod.objects.filter(Q(status=PodStatus.AVAILABLE) | recent, instance_id__isnull=False)
             .select_related("tenant").annotate(last_visit=Subquery(last_visit[:1]))
             .order_by(F("last_visit").asc(nulls_first=True), "pk")[: limit or settings.PODS_LOG_PODS_PER_PASS])
-    visited, added, failed = [], 0, 0
+    breaker = log_breaker()
+    if breaker.is_open():
+        return {"pods": 0, "bytes": 0, "failed": 0, "skipped": "the Kubernetes API failed recently (circuit open)"}
+    visited, added, failed, broke = [], 0, 0, False
     for pod in pods:
         try:
             added += collect_pod(pod)
             visited.append(pod.pk)
+        except TransientKubeError as exc:
+            # The API itself is failing (unreachable, 5xx, throttling), not this pod: stop the
+            # pass instead of trying every pod against it, and pause the next ones (backoff).
+            failed += 1
+            breaker.failure(str(exc))
+            broke = True
+            break
         except KubeError as exc:
             failed += 1
             logger.info("log collection for pod %s failed: %s", pod.pk, exc)
+        except IntegrityError:
+            logger.info("log collection for pod %s skipped: the pod was deleted meanwhile", pod.pk)
     if visited:
         PodLogRun.objects.filter(pod_id__in=visited, pod__instance_id=F("instance_id")).update(updated_at=now)
-    return {"pods": len(visited), "bytes": added, "failed": failed}
+        if not broke:
+            breaker.success()
+    return {"pods": len(visited), "bytes": added, "failed": failed, **({"stopped": "circuit opened"} if broke else {})}

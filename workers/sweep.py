@@ -20,7 +20,7 @@ from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
 from pods.models import Pod, k8s_name
 from tenancy.models import Tenant
-from workers import cluster_health, orphan_clock
+from workers import backlog, cluster_health, orphan_clock
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
@@ -82,11 +82,13 @@ class Plan:
     Used by the sweep for every pod, and by the cluster watch for the one pod an event is about.
     """
 
-    def __init__(self, now):
+    def __init__(self, now, *, redrive_seconds: float | None = None):
         self.now = now
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
         self.reconciles = []
-        self.redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
+        self.queue_idle = True  # the sweep says otherwise when spawns are waiting in the broker
+        self.redrive_before = now - timedelta(
+            seconds=settings.PODS_REDRIVE_SECONDS if redrive_seconds is None else redrive_seconds)
 
     def row(self, row: dict, name: str, kpod: dict | None, *, service_present: bool,
             pod_warnings: list | None) -> None:
@@ -154,7 +156,7 @@ class Plan:
                            message="reconciler turned the pod OFF: its time_to_stop was reached")
             self.to_reconcile.append(row["pk"])
         self.reconciles = sorted(set(self.to_reconcile))
-        _enqueue(self.reconciles)
+        _enqueue(self.reconciles, queue_idle=self.queue_idle)
         return len(moved), updated
 
 
@@ -192,7 +194,9 @@ def _sweep(report: SweepReport) -> None:
     tenants = {pk: (site, tid) for pk, site, tid in Tenant.objects.values_list("pk", "site_id", "tenant_id")} \
         if rows else {}
 
-    plan = Plan(now)
+    queue_idle = backlog.spawn_queue_length() == 0
+    plan = Plan(now, redrive_seconds=_redrive_seconds(queue_idle))
+    plan.queue_idle = queue_idle
     expected_instance = {}  # uid -> instance id whose objects may legitimately exist
     for row in rows:
         uid = str(row["uid"])
@@ -204,6 +208,13 @@ def _sweep(report: SweepReport) -> None:
     report.transitions, report.container_updates = plan.apply()
     report.orphans_deleted = _delete_orphans(kpods, ksvcs, expected_instance, now)
     report.reconciles = plan.reconciles
+
+
+def _redrive_seconds(queue_idle: bool) -> float:
+    """How old a starting pod without a Kubernetes pod must be to be spawned again: the short
+    idle delay when nothing waits in the spawn queue (its task is lost), else the long one."""
+    return min(settings.PODS_REDRIVE_IDLE_SECONDS if queue_idle else settings.PODS_REDRIVE_SECONDS,
+               settings.PODS_REDRIVE_SECONDS)
 
 
 def _stop_change(row) -> Change:
@@ -291,6 +302,8 @@ def _is_uuid(value) -> bool:
         return False
 
 
-def _enqueue(pod_pks):
-    for pk in pod_pks:
+def _enqueue(pod_pks, *, queue_idle: bool = True):
+    within = min(settings.PODS_REDRIVE_IDLE_SECONDS, settings.PODS_REDRIVE_SECONDS) if queue_idle \
+        else settings.PODS_REDRIVE_SECONDS
+    for pk in backlog.not_nudged_recently(pod_pks, within=within):
         wake_reconciler(pk)

@@ -14,7 +14,7 @@ from workers.kube.errors import TransientKubeError
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="workers.ping")
+@shared_task(name="workers.ping", ignore_result=False)  # its caller reads the reply
 def ping(token):
     """Echo ``token`` back: lets operators and tests prove a worker consumes from the broker."""
     return {"pong": token}
@@ -46,11 +46,27 @@ def _singleton(name: str, ttl: float):
     return client.lock(f"{settings.PODS_REDIS_PREFIX}:lock:{name}", timeout=ttl, blocking=False)
 
 
+def _claim_interval(name: str, seconds: float) -> bool:
+    """True for the first caller in each ``seconds``-long interval, across every process.
+
+    Two beats (a mistaken second one, or two replicas during a rolling update) each send the
+    sweep every interval; the lock below only stops *overlapping* runs, and sweeps are short, so
+    both ran. The first run of an interval claims it (``SET NX`` expiring after 80 % of the
+    interval, so a single beat's next run, slightly early or late, always finds it free).
+    """
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return bool(client.set(f"{settings.PODS_REDIS_PREFIX}:interval:{name}", "1", nx=True,
+                           px=max(1, int(seconds * 800))))
+
+
 @shared_task(name="workers.sweep", ignore_result=True)
 def sweep() -> dict | None:
-    """The periodic reconcile sweep (see workers.sweep)."""
+    """The periodic reconcile sweep (see workers.sweep): at most one per interval."""
     from workers.sweep import sweep as run
 
+    if not _claim_interval("sweep", settings.PODS_SWEEP_SECONDS):
+        logger.info("sweep: this interval already had its sweep (a second beat, or a late one); skipping")
+        return None
     lock = _singleton("sweep", ttl=max(30.0, settings.PODS_SWEEP_SECONDS * 6))
     if not lock.acquire():
         logger.info("sweep: another sweep is running; skipping")
@@ -72,6 +88,8 @@ def collect_logs() -> dict | None:
     """Incremental log collection for running pods (see workers.logs)."""
     from workers.logs import collect_logs as run
 
+    if not _claim_interval("collect_logs", settings.PODS_LOG_COLLECT_SECONDS):
+        return None
     lock = _singleton("collect_logs", ttl=max(60.0, settings.PODS_LOG_COLLECT_SECONDS * 6))
     if not lock.acquire():
         return None

@@ -4,17 +4,20 @@ import hmac
 import json
 import logging
 
+from datetime import datetime
+
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.envelope import Envelope
-from workers import cluster_health
+from workers import cluster_health, heartbeat
 from workers.traefik import current_config
 
 logger = logging.getLogger(__name__)
@@ -37,17 +40,40 @@ HEALTH_CHECKS = {"database": _check_database, "redis": _check_redis}
 
 
 def _cluster_state():
+    """The cluster as last observed by the sweep or the watcher, whichever wrote last; an
+    observation older than ``PODS_CLUSTER_HEALTH_STALE_SECONDS`` says nothing about now."""
     try:
         state = cluster_health.read()
     except redis.RedisError:
         return "unknown"
     if state is None:
         return "unknown (no recent sweep)"
+    age = (timezone.now() - datetime.fromisoformat(state["checked_at"])).total_seconds()
+    if age > settings.PODS_CLUSTER_HEALTH_STALE_SECONDS:
+        seen = "reachable" if state["reachable"] else "unreachable"
+        return f"unknown (last observed {age:.0f} s ago, {seen}: no sweep since)"
     return "reachable" if state["reachable"] else f"unreachable since {state['since']}: {state['error']}"
 
 
+def _processes():
+    """Live worker and beat processes by their heartbeats."""
+    try:
+        beats = heartbeat.alive()
+    except redis.RedisError:
+        return {"workers": "unknown", "beat": "unknown"}
+    workers = beats.get("worker", [])
+    return {
+        "workers": {"alive": len(workers), "processes": workers} if workers else "none alive",
+        "beat": {"alive": len(beats.get("beat", [])), "processes": beats["beat"]} if beats.get("beat") else "none alive",
+    }
+
+
 class HealthcheckView(APIView):
-    """Liveness and readiness: answers 200 only when Postgres and Redis both answer."""
+    """Liveness and readiness: answers 200 only when Postgres and Redis both answer.
+
+    ``metadata`` also says what the service's background side looks like: the cluster as last
+    observed (stale → unknown), and the worker and beat processes alive by their heartbeats.
+    Those are reported, not failed on: the API keeps working while they are away."""
 
     authentication_classes = []
     permission_classes = []
@@ -69,7 +95,8 @@ class HealthcheckView(APIView):
                 failed.append(name)
         # What the last sweep saw of the cluster: informative, not a reason to fail, since the
         # API keeps working (and every pod keeps its state) while the cluster is away.
-        metadata = {"kubernetes": _cluster_state() if "redis" not in failed else "unknown"}
+        metadata = {"kubernetes": _cluster_state() if "redis" not in failed else "unknown",
+                    **(_processes() if "redis" not in failed else {"workers": "unknown", "beat": "unknown"})}
         if failed:
             return Response(
                 Envelope(results, f"Unhealthy: {', '.join(failed)} not answering.", metadata, status="error"),

@@ -150,7 +150,10 @@ def pod_create(*, principal, data: dict) -> Pod:
     ``status_requested`` ON (the default; RESTART counts as ON) → status REQUESTED and the
     worker is woken; OFF → STOPPED. 409 for a pod_id taken in the tenant, 403 over a quota.
     """
-    tenant = _lock_tenant(principal.tenant)
+    # The tenant row is locked only from the quota check to the commit (it serialises the creates
+    # of a tenant, so the check and the insert are atomic): validation, the template and the
+    # spec are worked out before, outside the lock, which is what let creates run in parallel.
+    tenant = principal.tenant
     pod_id = data["pod_id"]
     if data.get("image"):
         _check_image(tenant, data["image"])
@@ -199,6 +202,7 @@ def pod_create(*, principal, data: dict) -> Pod:
                                              "sets no image."]})
         _check_not_denied(tenant, pod.image)
     _check_secret_uses(pod, required=wants_on or version is not None)
+    tenant = pod.tenant = _lock_tenant(tenant)
     _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"],
                   creator=principal.username)
     try:
@@ -357,6 +361,11 @@ def pod_delete(*, pod: Pod, actor: str) -> None:
     uid, tenant_id, pod_id, k8_name = pod.uid, pod.tenant_id, pod.pod_id, pod.k8_name
     claims = sorted({pod_claim_name(k8_name, m["source_id"]) for m in (pod.volume_mounts or {}).values()
                      if m and m.get("type") == "pvc" and m.get("source_id")})
+    # Lock the row first: a worker's transition (UPDATE, then an event row) that raced the delete
+    # would otherwise add an event pointing at the deleted row after Django collected the
+    # related rows, and the commit would fail on the foreign key (a 500 seen under load). With
+    # the lock, that UPDATE waits for this commit and then matches no row.
+    Pod.objects.select_for_update().filter(pk=pod.pk).values_list("pk", flat=True).first()
     pod.delete()
     PodEvent.objects.create(pod=None, pod_uid=uid, tenant_id=tenant_id, pod_name=pod_id, actor=actor,
                             kind=PodEventKind.DELETED, message=f"Pod deleted by {actor}")

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-LONG_RUNNING = ("postgres", "redis", "k3s", "web", "worker", "beat", "watcher")
+LONG_RUNNING = ("postgres", "redis", "k3s", "web", "worker", "sweeper", "bulk", "beat", "watcher")
 
 
 def compose():

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 import kubesim
-from tests.conftest import ROOT, child_env
+from tests.conftest import ROOT, all_queues, child_env
 
 SPEED = 20.0  # virtual seconds per wall second: a 30 s kubelet step takes 1.5 s
 PODS_NAMESPACE = "pods-workloads"  # where deploy/overlays/production runs user pods
@@ -51,8 +51,7 @@ class Stack:
         return proc
 
     def start_worker(self):
-        queue = settings.CELERY_TASK_DEFAULT_QUEUE
-        self.worker = self._spawn(["worker", "--pool", "threads", "--concurrency", "4", "-Q", queue,
+        self.worker = self._spawn(["worker", "--pool", "threads", "--concurrency", "4", "-Q", all_queues(),
                                    "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
                                    "--without-mingle", "-n", f"e2e{self._n}@%h"], "worker")
         wait_for(lambda: b"ready." in self.worker.log_path.read_bytes(), 30, "worker start")

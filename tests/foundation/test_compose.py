@@ -158,7 +158,7 @@ def test_variables_the_operator_must_set_are_documented():
 
 
 def test_app_services_are_the_processes():
-    assert set(APP_SERVICES) == {"migrate", "web", "worker", "beat", "watcher"}
+    assert set(APP_SERVICES) == {"migrate", "web", "worker", "sweeper", "bulk", "beat", "watcher"}
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

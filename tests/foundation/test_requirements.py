@@ -11,7 +11,6 @@ SKIP_DIRS = {".venv", "staticfiles", "__pycache__", ".git", "node_modules"}
 # Dependencies used other than by an import: (file, text that shows the use).
 USED_WITHOUT_IMPORT = {
     "gunicorn": ("Procfile", "bin/gunicorn "),
-    "honcho": ("scripts/run.sh", "bin/honcho start"),
     "pytest-django": ("pytest.ini", "DJANGO_SETTINGS_MODULE"),
     "whitenoise": ("pods_project/settings.py", '"whitenoise.middleware.WhiteNoiseMiddleware"'),
     "import-linter": ("Makefile", "bin/lint-imports"),  # the layering contracts
