@@ -141,7 +141,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], item=
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Called over plain HTTP inside the cluster by probes and the proxy itself (forwardAuth, the
 # HTTP provider): never redirected.
-SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$"]
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, min=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -169,6 +169,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as local static files (docs work offline)
     # The project's own apps, lowest layer first (docs/architecture.md).
     "core",
     "templates_catalog",
@@ -177,6 +178,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.metrics_middleware.RequestMetricsMiddleware",  # first: times everything below it
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -443,7 +445,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.schema.drop_alias_paths"],
+    # Served from this service's static files, not a CDN: the docs pages work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# --- Observability ------------------------------------------------------------------------------
+# When set, GET /metrics demands `Authorization: Bearer <token>` (Prometheus: `authorization`).
+PODS_METRICS_TOKEN = env.str("PODS_METRICS_TOKEN", default="", secret=True)
 
 # --- Pods -------------------------------------------------------------------------------------
 # The simulator's scenario images, by exact name (kubesim/scenarios.py), plus one that exists

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class WorkersConfig(AppConfig):
     name = "workers"
     verbose_name = "Workers"
+
+    def ready(self):
+        from workers import task_metrics
+
+        task_metrics.connect()

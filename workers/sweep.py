@@ -6,6 +6,7 @@ writes (spawn, teardown) is handed to ``workers.reconcile_pod`` tasks; the sweep
 lists, and deletes orphans.
 """
 import logging
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import metrics
 from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
 from pods.models import Pod, k8s_name
@@ -33,7 +35,7 @@ ACTOR = "reconciler"
 STARTING = (S.REQUESTED, S.SPAWNER_SETUP, S.CREATING)
 ROW_FIELDS = ("pk", "uid", "tenant_id", "pod_id", "status", "status_requested", "instance_id",
               "status_container", "status_changed_at", "start_instance_ts", "time_to_stop_ts",
-              "time_to_stop_instance", "time_to_stop_default", "health")
+              "time_to_stop_instance", "time_to_stop_default", "health", "update_ts")
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Plan:
         self.now = now
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
         self.reconciles = []
+        self.start_requested_at = {}  # pk -> the start request of a run reaching AVAILABLE now
         self.redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
 
     def row(self, row: dict, name: str, kpod: dict | None, *, service_present: bool,
@@ -135,6 +138,8 @@ class Plan:
             fields = {"status_container": container}
             if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
                 fields.update(_run_clock(row, self.now))
+                if row.get("update_ts"):
+                    self.start_requested_at[row["pk"]] = row["update_ts"]
             if seen.wants_log_tail:
                 fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
             if health is not None:
@@ -148,6 +153,10 @@ class Plan:
     def apply(self) -> tuple[int, int]:
         """Write everything decided; enqueue the reconciles. Returns (transitions, updates)."""
         moved = apply_transitions(self.changes, actor=ACTOR)
+        for pod in moved:
+            requested_at = self.start_requested_at.get(pod.pk)
+            if requested_at is not None and pod.status == S.AVAILABLE:
+                metrics.SPAWN_SECONDS.observe(max(0.0, (self.now - requested_at).total_seconds()))
         updated = _write_containers(self.container_updates)
         for row in self.ttl_expired:
             request_status(_stub(row), requested=RequestedStatus.OFF, actor=ACTOR,
@@ -164,9 +173,12 @@ def sweep() -> SweepReport:
     The report's ``kube_requests`` is what the pass sent, as counted by the client.
     """
     report = SweepReport()
+    started = time.perf_counter()
     with counting_requests() as counted:
         _sweep(report)
     report.kube_requests = counted.requests
+    metrics.SWEEP_SECONDS.labels("sweep").observe(time.perf_counter() - started)
+    metrics.SWEEP_LAST.labels("sweep", "ok" if report.cluster == "ok" else "cluster_unreachable").inc()
     return report
 
 

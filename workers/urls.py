@@ -2,12 +2,14 @@
 their own; the project URL map mounts them at the root)."""
 from django.urls import path
 
+from workers.metrics_view import metrics
 from workers.views import HealthcheckView, traefik_config
 
 urlpatterns = [
     path("healthcheck", HealthcheckView.as_view(), name="healthcheck"),
     path("v3/healthcheck", HealthcheckView.as_view()),
     path("traefik-config", traefik_config, name="traefik-config"),
+    path("metrics", metrics, name="metrics"),
     path("pods/traefik-config", traefik_config),
     path("v3/pods/traefik-config", traefik_config),
 ]

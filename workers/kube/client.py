@@ -4,7 +4,7 @@ import threading
 from django.conf import settings
 from kubernetes import client, config
 
-from .metering import record_request
+from .metering import count_request, record_request, verb_and_resource
 
 _lock = threading.Lock()
 _api_client: client.ApiClient | None = None
@@ -13,9 +13,18 @@ _api_client: client.ApiClient | None = None
 class _MeteredApiClient(client.ApiClient):
     """The client's one exit for HTTP requests, counted (see ``workers.kube.metering``)."""
 
-    def call_api(self, *args, **kwargs):
+    def call_api(self, resource_path, method, *args, **kwargs):
         record_request()
-        return super().call_api(*args, **kwargs)
+        query = kwargs.get("query_params") or (args[1] if len(args) > 1 else None)
+        verb, resource = verb_and_resource(resource_path, method, query)
+        try:
+            response = super().call_api(resource_path, method, *args, **kwargs)
+        except Exception as exc:  # re-raised: only its HTTP status is read
+            count_request(verb, resource, getattr(exc, "status", None) or "error")
+            raise
+        status = getattr(response, "status", None)  # a raw urllib3 response (_preload_content=False)
+        count_request(verb, resource, status if isinstance(status, int) else 200)
+        return response
 
 
 def api_client() -> client.ApiClient:

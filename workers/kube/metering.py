@@ -3,6 +3,7 @@
 Every request of this adapter leaves through one method, ``ApiClient.call_api`` of the client
 built in ``workers.kube.client`` (generated verbs, the raw log read and watches alike); it
 records each request before sending it, so a request that fails or is retried counts each time.
+Each request is also counted in Prometheus by verb, resource and code (``pods_kube_requests_total``).
 Counts belong to the execution context (a contextvar): a worker's other threads, running other
 tasks on the same client, never add to this one's count.
 """
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from core.metrics import KUBE_REQUESTS
 
 _counters: ContextVar[tuple] = ContextVar("kube_request_counters", default=())
 
@@ -34,3 +37,33 @@ def record_request() -> None:
     """One request is about to be sent (called by the client only)."""
     for count in _counters.get():
         count.requests += 1
+
+
+_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def verb_and_resource(resource_path: str, method: str, query) -> tuple[str, str]:
+    """Kubernetes' verb and resource of a request from its templated path
+    (``/api/v1/namespaces/{namespace}/pods/{name}/log`` → ``get``, ``pods/log``)."""
+    parts = [p for p in resource_path.split("/") if p]
+    named = bool(parts) and parts[-1].startswith("{")
+    words = [p for p in parts if not p.startswith("{")]
+    resource = words[-1] if words else ""
+    if not named and len(parts) >= 3 and parts[-2].startswith("{") and parts[-3] != "namespaces":
+        # a subresource: pods/{name}/log (but namespaces/{namespace}/pods is a collection)
+        resource = f"{words[-2]}/{words[-1]}" if len(words) >= 2 else resource
+        named = True
+    if method.upper() == "GET":
+        pairs = dict(query or ()) if not isinstance(query, dict) else query
+        if str(pairs.get("watch", "")).lower() in ("true", "1"):
+            return "watch", resource
+        return ("get" if named else "list"), resource
+    verb = _VERBS.get(method.upper(), method.lower())
+    if verb == "delete" and not named:
+        verb = "deletecollection"
+    return verb, resource
+
+
+def count_request(verb: str, resource: str, code) -> None:
+    """One request answered with ``code`` (``error``: no HTTP answer at all)."""
+    KUBE_REQUESTS.labels(verb, resource, str(code)).inc()
