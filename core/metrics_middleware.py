@@ -13,7 +13,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        route = (match.route or match.view_name or "") if match else ""
+        route = (match.route or match.view_name or "").replace("^", "").replace("$", "") if match else ""
         HTTP_SECONDS.labels(request.method if request.method in _METHODS else "OTHER", route or "unmatched",
                             str(response.status_code)).observe(time.perf_counter() - started)
         return response

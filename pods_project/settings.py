@@ -347,6 +347,9 @@ PODS_LOG_FETCH_BYTES = env.int("PODS_LOG_FETCH_BYTES", default=1024 * 1024, min=
 PODS_LOG_PODS_PER_PASS = env.int("PODS_LOG_PODS_PER_PASS", default=200, min=1)
 # Recent Warning events kept per pod (shown in the admin and status messages).
 PODS_WARNINGS_KEPT = env.int("PODS_WARNINGS_KEPT", default=10, min=0)
+# A pod no node can take (taints, resources, node selector) turns ERROR after this many seconds
+# in CREATING, saying why, instead of waiting forever.
+PODS_UNSCHEDULABLE_SECONDS = env.int("PODS_UNSCHEDULABLE_SECONDS", default=300, min=1)
 
 CELERY_BEAT_SCHEDULE.update({
     # Each run expires before the next is due, so a backlog never piles up.

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 S = PodStatus
 ACTOR = "reconciler"
 STARTING = (S.REQUESTED, S.SPAWNER_SETUP, S.CREATING)
+# A failed pod's Warning events keep being recorded this long (an image pull failure's events
+# often arrive after the watcher already marked the pod ERROR).
+FAILED_WARNINGS_WINDOW = timedelta(minutes=10)
 ROW_FIELDS = ("pk", "uid", "tenant_id", "pod_id", "status", "status_requested", "instance_id",
               "status_container", "status_changed_at", "start_instance_ts", "time_to_stop_ts",
               "time_to_stop_instance", "time_to_stop_default", "health", "update_ts")
@@ -56,6 +59,9 @@ def _labels(obj: dict) -> dict:
 def _rows():
     """Pods that may still change on their own or need the worker: one query."""
     needs_work = (Q(status__in=IN_FLIGHT)
+                  # Recently failed pods: only their Warning events are still followed (see _sweep).
+                  | Q(status=S.ERROR, status_requested=RequestedStatus.ON,
+                      status_changed_at__gte=timezone.now() - FAILED_WARNINGS_WINDOW)
                   | Q(status=S.STOPPED, status_requested=RequestedStatus.RESTART)
                   | (Q(status__in=(S.ERROR, S.COMPLETE)) & ~Q(status_requested=RequestedStatus.ON)))
     return list(Pod.objects.filter(needs_work).values(*ROW_FIELDS))
@@ -90,6 +96,7 @@ class Plan:
         self.reconciles = []
         self.start_requested_at = {}  # pk -> the start request of a run reaching AVAILABLE now
         self.redrive_before = now - timedelta(seconds=settings.PODS_REDRIVE_SECONDS)
+        self.unschedulable_before = now - timedelta(seconds=settings.PODS_UNSCHEDULABLE_SECONDS)
 
     def row(self, row: dict, name: str, kpod: dict | None, *, service_present: bool,
             pod_warnings: list | None) -> None:
@@ -132,6 +139,12 @@ class Plan:
         if seen.status is None:
             return
         container = seen.container
+        if (seen.status == S.CREATING and container.get("reason") == "Unschedulable" and status == S.CREATING
+                and row["status_changed_at"] < self.unschedulable_before):
+            seen = type(seen)(S.ERROR, {**container, "message": (
+                f"The pod could not be scheduled within {settings.PODS_UNSCHEDULABLE_SECONDS} s. "
+                + container["message"].removeprefix("Waiting for a node: ").rstrip(".") + ".")})
+            container = seen.container
         warnings_changed = stored_warnings != pod_warnings
         health = {**row["health"], "warnings": pod_warnings} if warnings_changed else None
         if seen.status != status and can_transition(status, seen.status):
@@ -150,6 +163,11 @@ class Plan:
         if status == S.AVAILABLE and row["time_to_stop_ts"] and row["time_to_stop_ts"] <= self.now:
             self.ttl_expired.append(row)
 
+    def warnings_only(self, row: dict, pod_warnings: list) -> None:
+        """A failed pod at rest: keep its Warning events current (shown in the admin), nothing else."""
+        if pod_warnings and pod_warnings != row["health"].get("warnings", []):
+            self.container_updates.append((row, row["status_container"], {**row["health"], "warnings": pod_warnings}))
+
     def apply(self) -> tuple[int, int]:
         """Write everything decided; enqueue the reconciles. Returns (transitions, updates)."""
         moved = apply_transitions(self.changes, actor=ACTOR)
@@ -157,6 +175,8 @@ class Plan:
             requested_at = self.start_requested_at.get(pod.pk)
             if requested_at is not None and pod.status == S.AVAILABLE:
                 metrics.SPAWN_SECONDS.observe(max(0.0, (self.now - requested_at).total_seconds()))
+            if pod.status == S.AVAILABLE:
+                _send_collect_logs(pod.pk)  # the first lines are readable right away
         updated = _write_containers(self.container_updates)
         for row in self.ttl_expired:
             request_status(_stub(row), requested=RequestedStatus.OFF, actor=ACTOR,
@@ -211,6 +231,9 @@ def _sweep(report: SweepReport) -> None:
         name = k8s_name(*tenants[row["tenant_id"]], row["pod_id"])
         if row["status"] != S.STOPPED:
             expected_instance[uid] = str(row["instance_id"]) if row["instance_id"] else None
+        if row["status"] == S.ERROR and row["status_requested"] == RequestedStatus.ON:
+            plan.warnings_only(row, warnings.get(name, []))
+            continue
         plan.row(row, name, pods_by_uid.get(uid), service_present=svcs_by_uid.get(uid) is not None,
                  pod_warnings=warnings.get(name, []))
     report.transitions, report.container_updates = plan.apply()
@@ -306,3 +329,15 @@ def _is_uuid(value) -> bool:
 def _enqueue(pod_pks):
     for pk in pod_pks:
         wake_reconciler(pk)
+
+
+def _send_collect_logs(pod_pk: int) -> None:
+    """Collect a pod's logs now (it just turned AVAILABLE); the periodic pass follows."""
+    from celery import current_app
+    from kombu.exceptions import OperationalError
+
+    try:
+        current_app.send_task("workers.collect_pod_logs", args=[pod_pk], retry=False,
+                              expires=settings.PODS_LOG_COLLECT_SECONDS)
+    except (OperationalError, OSError) as exc:
+        logger.warning("could not enqueue the first log collection of pod %s: %s", pod_pk, exc)

@@ -9,7 +9,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
-from workers.kube.errors import TransientKubeError
+from workers.kube.errors import KubeError, TransientKubeError
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,24 @@ def collect_logs() -> dict | None:
             lock.release()
         except redis.exceptions.LockError:
             logger.warning("collect_logs: lock expired before the pass finished")
+
+
+@shared_task(name="workers.collect_pod_logs", ignore_result=True)
+def collect_pod_logs(pod_pk: int) -> int:
+    """Collect one pod's logs now (sent when it turns AVAILABLE, so its first lines are readable
+    within about a second instead of at the next periodic pass). Returns the bytes added."""
+    from pods.choices import PodStatus
+    from pods.models import Pod
+    from workers import logs
+
+    pod = Pod.objects.select_related("tenant").filter(pk=pod_pk, status=PodStatus.AVAILABLE).first()
+    if pod is None:
+        return 0
+    try:
+        return logs.collect_pod(pod)
+    except KubeError as exc:
+        logger.info("first log collection of pod %s failed (the periodic pass retries): %s", pod_pk, exc)
+        return 0
 
 
 @shared_task(name="workers.ensure_storage", bind=True, autoretry_for=(TransientKubeError,), retry_backoff=1,

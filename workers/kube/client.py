@@ -13,17 +13,16 @@ _api_client: client.ApiClient | None = None
 class _MeteredApiClient(client.ApiClient):
     """The client's one exit for HTTP requests, counted (see ``workers.kube.metering``)."""
 
-    def call_api(self, resource_path, method, *args, **kwargs):
+    def call_api(self, method, url, *args, **kwargs):
         record_request()
-        query = kwargs.get("query_params") or (args[1] if len(args) > 1 else None)
-        verb, resource = verb_and_resource(resource_path, method, query)
+        verb, resource = verb_and_resource(method, url)
         try:
-            response = super().call_api(resource_path, method, *args, **kwargs)
+            response = super().call_api(method, url, *args, **kwargs)
         except Exception as exc:  # re-raised: only its HTTP status is read
             count_request(verb, resource, getattr(exc, "status", None) or "error")
             raise
-        status = getattr(response, "status", None)  # a raw urllib3 response (_preload_content=False)
-        count_request(verb, resource, status if isinstance(status, int) else 200)
+        status = getattr(response, "status", None)
+        count_request(verb, resource, status if isinstance(status, int) else "error")
         return response
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 from core.metrics import KUBE_REQUESTS
 
@@ -42,23 +43,24 @@ def record_request() -> None:
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
-def verb_and_resource(resource_path: str, method: str, query) -> tuple[str, str]:
-    """Kubernetes' verb and resource of a request from its templated path
-    (``/api/v1/namespaces/{namespace}/pods/{name}/log`` → ``get``, ``pods/log``)."""
-    parts = [p for p in resource_path.split("/") if p]
-    named = bool(parts) and parts[-1].startswith("{")
-    words = [p for p in parts if not p.startswith("{")]
-    resource = words[-1] if words else ""
-    if not named and len(parts) >= 3 and parts[-2].startswith("{") and parts[-3] != "namespaces":
-        # a subresource: pods/{name}/log (but namespaces/{namespace}/pods is a collection)
-        resource = f"{words[-2]}/{words[-1]}" if len(words) >= 2 else resource
-        named = True
-    if method.upper() == "GET":
-        pairs = dict(query or ()) if not isinstance(query, dict) else query
-        if str(pairs.get("watch", "")).lower() in ("true", "1"):
+def verb_and_resource(method: str, url: str) -> tuple[str, str]:
+    """Kubernetes' verb and resource of a request from its method and URL
+    (``GET .../namespaces/default/pods/x/log`` → ``get``, ``pods/log``; ``?watch=true`` → ``watch``)."""
+    parsed = urlsplit(url)
+    parts = [p for p in parsed.path.split("/") if p]
+    rest = parts[2:] if parts[:1] == ["api"] else parts[3:] if parts[:1] == ["apis"] else parts
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        rest = rest[2:]  # a namespaced resource
+    resource = rest[0] if rest else ""
+    named = len(rest) >= 2
+    if len(rest) >= 3:
+        resource = f"{resource}/{rest[2]}"
+    method = method.upper()
+    if method == "GET":
+        if parse_qs(parsed.query).get("watch", [""])[0].lower() in ("true", "1"):
             return "watch", resource
         return ("get" if named else "list"), resource
-    verb = _VERBS.get(method.upper(), method.lower())
+    verb = _VERBS.get(method, method.lower())
     if verb == "delete" and not named:
         verb = "deletecollection"
     return verb, resource
