@@ -160,9 +160,6 @@ class PodAdmin(admin.ModelAdmin):
     actions = ["start_pods", "stop_pods", "restart_pods"]
     change_form_template = "pods/admin/pod_change_form.html"
 
-    class Media:
-        css = {"all": ("pods/admin.css",)}
-
     def has_add_permission(self, request):
         return False  # pods are created through the API (validation, credentials, permissions)
 

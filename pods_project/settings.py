@@ -160,7 +160,7 @@ PODS_FORWARDED_ALLOW_IPS = env.list("PODS_FORWARDED_ALLOW_IPS", default=["127.0.
 INSTALLED_APPS = [
     # First, so its templates (the admin login page with the OIDC button) override the admin's.
     "tenancy",
-    "django.contrib.admin",
+    "workers.admin_site.PodsAdminConfig",  # django.contrib.admin, with the console's dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
