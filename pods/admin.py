@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -140,9 +141,9 @@ def report_verb(admin_obj, request, verb: str, changed: list, skipped: list) -> 
 
 @admin.register(Pod)
 class PodAdmin(admin.ModelAdmin):
-    list_display = ("pod_id", "tenant_link", "status_badge", "reason", "owner", "image_or_template", "links",
-                    "status_changed_at")
-    list_display_links = ("pod_id",)
+    list_display = ("pod_id_short", "tenant_link", "status_badge", "reason", "owner", "image_or_template", "links",
+                    "changed")
+    list_display_links = ("pod_id_short",)
     list_filter = ("status", "tenant", "template", "status_requested")
     search_fields = ("pod_id", "=tenant__tenant_id", "created_by", "image", "template", "description", "=uid")
     search_help_text = "Pod id, tenant id (exact), owner, image, template, description or uid (exact)."
@@ -163,7 +164,20 @@ class PodAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # pods are created through the API (validation, credentials, permissions)
 
-    # --- list columns ---------------------------------------------------------------------------
+    # --- list columns (each kept narrow: the list fits 1280 px beside its filters) -----------------
+    @admin.display(description="pod id", ordering="pod_id")
+    def pod_id_short(self, obj):
+        return format_html('<span class="pods-trunc pods-id" title="{}">{}</span>', obj.pod_id, obj.pod_id)
+
+    @admin.display(description="changed", ordering="status_changed_at")
+    def changed(self, obj):
+        """How long the pod has had its status (the exact time is in the tooltip)."""
+        seconds = int((timezone.now() - obj.status_changed_at).total_seconds())
+        age = (f"{seconds} s" if seconds < 120 else f"{seconds // 60} min" if seconds < 7200
+               else f"{seconds // 3600} h" if seconds < 172800 else f"{seconds // 86400} d")
+        return format_html('<span title="{}">{} ago</span>', obj.status_changed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                           age)
+
     @admin.display(description="tenant", ordering="tenant__tenant_id")
     def tenant_link(self, obj):
         return obj.tenant.tenant_id
@@ -179,13 +193,13 @@ class PodAdmin(admin.ModelAdmin):
             return ""
         container = obj.status_container or {}
         message = (container.get("message") or "").split("\n", 1)[0]
-        short = message if len(message) <= 90 else message[:87] + "…"
+        short = message if len(message) <= 70 else message[:67] + "…"
         return format_html('<span class="pods-reason" title="{}"><b>{}</b> {}</span>', message,
                            container.get("reason") or "", short)
 
     @admin.display(description="owner", ordering="created_by")
     def owner(self, obj):
-        return obj.created_by
+        return format_html('<span class="pods-trunc pods-owner" title="{}">{}</span>', obj.created_by, obj.created_by)
 
     @admin.display(description="image / template")
     def image_or_template(self, obj):

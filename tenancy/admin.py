@@ -16,8 +16,8 @@ class TenantKeyInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("tenant_id", "site_id", "pod_domain", "is_active", "pods_running", "pod_quota",
-                    "may_issue_service_tokens", "oidc_issuer", "created_at")
+    list_display = ("tenant_id", "site_id", "pod_domain", "is_active", "pods_running", "pod_quota", "service_tokens",
+                    "oidc")
     list_filter = ("is_active", "site_id", "may_issue_service_tokens")
     search_fields = ("tenant_id", "pod_domain", "oidc_issuer")
     inlines = [TenantKeyInline]
@@ -46,8 +46,17 @@ class TenantAdmin(admin.ModelAdmin):
         used = getattr(obj, "pod_total", None)
         used = obj.pods.count() if used is None else used
         share = round(100 * used / limit) if limit else 0
-        return format_html('<a href="/admin/pods/pod/?tenant__id__exact={}">{}</a> / {} ({}%){}', obj.pk, used, limit,
-                           share, "" if obj.max_pods else " (default quota)")
+        return format_html('<a href="/admin/pods/pod/?tenant__id__exact={}">{}</a> / <span title="{}">{}</span> ({}%)',
+                           obj.pk, used, "the tenant's max_pods" if obj.max_pods else
+                           "PODS_TENANT_MAX_PODS (the tenant sets no max_pods)", limit, share)
+
+    @admin.display(description="svc tokens", boolean=True, ordering="may_issue_service_tokens")
+    def service_tokens(self, obj):
+        return obj.may_issue_service_tokens
+
+    @admin.display(description="OIDC", boolean=True)
+    def oidc(self, obj):
+        return bool(obj.oidc_issuer)
 
     @admin.display(description="running / failed")
     def pods_running(self, obj):

@@ -14,6 +14,8 @@ class PodsAdminSite(admin.AdminSite):
     site_title = "Pods Service console"
     index_title = "Dashboard"
     index_template = "workers/admin_index.html"
+    # The model list is on the dashboard; a sidebar on every page would squeeze the lists' columns.
+    enable_nav_sidebar = False
 
     def index(self, request, extra_context=None):
         from workers.dashboard import overview

@@ -4,6 +4,7 @@ import pytest
 from pods.choices import PodStatus as S
 from pods.lifecycle import transition
 from tenancy.identity import Principal
+from tests.pods.conftest import _fast_tenant_keys  # noqa: F401 — autouse: tenants take pooled keys
 
 
 @pytest.fixture

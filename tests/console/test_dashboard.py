@@ -125,7 +125,7 @@ def test_console_requires_staff(fleet, client):
 def test_tenants_show_pod_counts_and_quota(fleet, admin_client):
     html = admin_client.get("/admin/tenancy/tenant/").content.decode()
     row = html.split(">dev</a>")[1].split("</tr>")[0]
-    assert "3</a> / 1000 (0%) (default quota)" in row and "2 AVAILABLE" in row and "1 ERROR" in row
+    assert "3</a> / <span title=\"PODS_TENANT_MAX_PODS (the tenant sets no max_pods)\">1000</span> (0%)" in row and "2 AVAILABLE" in row and "1 ERROR" in row
 
 
 def test_images_say_who_may_run_them(admin_client):
