@@ -527,11 +527,26 @@ USE_TZ = True
 
 # --- Logging -----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")).upper()
+# `json`: one JSON object per line (timestamp, level, logger, message, exception), for log shippers.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain", choices=("plain", "json"))
+# Steady state is silent at INFO: Celery's per-task lines (received, succeeded) and beat's
+# "sending due task" every few seconds are DEBUG-worthy; failures still show (WARNING and up).
+_quiet_at_info = "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "celery.app.trace": {"level": _quiet_at_info},
+        "celery.worker.strategy": {"level": _quiet_at_info},
+        "celery.beat": {"level": _quiet_at_info},
+    },
 }

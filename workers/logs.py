@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from pods.choices import PodStatus
 from pods.models import Pod, PodLogRun
+from workers import quiet
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 
@@ -86,9 +87,12 @@ def collect_logs(limit: int | None = None) -> dict:
         try:
             added += collect_pod(pod)
             visited.append(pod.pk)
+            quiet.forget(("logs", pod.pk))
         except KubeError as exc:
             failed += 1
-            logger.info("log collection for pod %s failed: %s", pod.pk, exc)
+            # Once per change of error, not on every pass over a pod that keeps failing.
+            level = logging.INFO if quiet.changed(("logs", pod.pk), str(exc)) else logging.DEBUG
+            logger.log(level, "log collection for pod %s failed: %s", pod.pk, exc)
     if visited:
         PodLogRun.objects.filter(pod_id__in=visited, pod__instance_id=F("instance_id")).update(updated_at=now)
     return {"pods": len(visited), "bytes": added, "failed": failed}

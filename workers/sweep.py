@@ -22,7 +22,7 @@ from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
 from pods.models import Pod, k8s_name
 from tenancy.models import Tenant
-from workers import cluster_health, orphan_clock
+from workers import cluster_health, orphan_clock, quiet
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
@@ -210,11 +210,14 @@ def _sweep(report: SweepReport) -> None:
         events = kube.list_warning_events().get("items", [])
     except KubeError as exc:
         # Leave every pod exactly as it is; nothing observed means nothing to conclude.
+        level = logging.WARNING if quiet.changed("sweep-cluster", str(exc)) else logging.DEBUG
         cluster_health.record(ok=False, error=str(exc))
-        logger.warning("sweep: cluster unreachable, pods left untouched: %s", exc)
+        logger.log(level, "sweep: cluster unreachable, pods left untouched: %s", exc)
         report.cluster = "unreachable"
         return
     cluster_health.record(ok=True)
+    if quiet.forget("sweep-cluster"):
+        logger.warning("sweep: cluster reachable again")
 
     pods_by_uid = {_labels(p).get(LABEL_POD_UID): p for p in kpods}
     svcs_by_uid = {_labels(s).get(LABEL_POD_UID): s for s in ksvcs}

@@ -9,6 +9,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
+from workers import quiet
 from workers.kube.errors import KubeError, TransientKubeError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,9 @@ def reconcile_pod(pod_pk: int) -> str:
     from workers.spawner import reconcile_pod as run
 
     outcome = run(pod_pk)
-    logger.info("reconcile_pod %s: %s", pod_pk, outcome)
+    # A pod re-driven pass after pass ends the same way each time: say it once per change.
+    logger.log(logging.INFO if quiet.changed(("reconcile", pod_pk), outcome) else logging.DEBUG,
+               "reconcile_pod %s: %s", pod_pk, outcome)
     return outcome
 
 
@@ -53,7 +56,7 @@ def sweep() -> dict | None:
 
     lock = _singleton("sweep", ttl=max(30.0, settings.PODS_SWEEP_SECONDS * 6))
     if not lock.acquire():
-        logger.info("sweep: another sweep is running; skipping")
+        logger.debug("sweep: another sweep is running; skipping")
         return None
     try:
         report = run()
@@ -62,8 +65,10 @@ def sweep() -> dict | None:
             lock.release()
         except redis.exceptions.LockError:
             logger.warning("sweep: lock expired before the sweep finished")
-    busy = report.transitions or report.container_updates or report.reconciles or report.orphans_deleted
-    logger.log(logging.INFO if busy or report.cluster != "ok" else logging.DEBUG, "sweep: %s", report)
+    busy = report.transitions or report.container_updates or report.orphans_deleted
+    # An unreachable cluster is logged by the sweep when the state changes; re-drives alone are
+    # not news (a failing pod is re-driven every pass).
+    logger.log(logging.INFO if busy else logging.DEBUG, "sweep: %s", report)
     return report.__dict__
 
 
