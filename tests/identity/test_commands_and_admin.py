@@ -38,7 +38,7 @@ def test_create_tenant_with_public_key_file(db, tmp_path):
 
 @pytest.mark.parametrize("tenant_id", ["a", "Acme", "my-tenant", "1abc", "x" * 65])
 def test_create_tenant_rejects_bad_ids(db, tenant_id):
-    with pytest.raises(CommandError, match="tenant_id"):
+    with pytest.raises(CommandError, match="TENANT_ID: A tenant id is"):
         run("create_tenant", tenant_id, "--domain", "x.org", "--generate-key")
     assert not Tenant.objects.exists()
 
