@@ -22,7 +22,7 @@ def test_every_argument_has_help(name):
 @pytest.mark.django_db
 @pytest.mark.parametrize("domain", ["https://x.org", "x.org:8000", "a..b", "-bad.org", "x.org/path", "white space"])
 def test_create_tenant_refuses_a_domain_that_is_not_a_dns_name(domain):
-    with pytest.raises(CommandError, match="is not a DNS name"):
+    with pytest.raises(CommandError, match="^--domain: .*DNS"):
         call_command("create_tenant", "acme", f"--domain={domain}", "--generate-key")
 
 
