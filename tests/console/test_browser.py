@@ -82,6 +82,7 @@ def test_operator_finds_a_failure_from_the_dashboard_and_reads_its_reason(operat
     page.click("#dash-failures >> text=broken-image")  # one click from the index
     assert page.locator(".field-status_badge").inner_text().strip().endswith("ERROR")
     assert "could not be pulled (ErrImagePull)" in page.locator(".field-status_message").inner_text()
+    page.screenshot(path=shots / "pod-1280.png", full_page=True)
 
 
 def test_stop_and_start_with_the_buttons(operator, fleet, live_server):
