@@ -33,6 +33,7 @@ run: setup
 
 ## Run the whole test suite against real Postgres and Redis.
 test: install services
+	@scripts/ensure_browser.sh
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -1,11 +1,24 @@
-"""Admin site registrations: pods with their events and permissions; volumes, snapshots and the
+"""Admin site registrations: pods (status at a glance, buttons, logs, events, permissions); volumes, snapshots and the
 tenants' storage servers."""
+import json
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from core.errors import Conflict
 from pods import services
+from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus
 from pods.models import (
     Pod,
+    PodLogRun,
     PodEvent,
     PodPermission,
     Snapshot,
@@ -17,15 +30,34 @@ from pods.models import (
 )
 
 # --- Pods --------------------------------------------------------------------------------------
-# Lifecycle changes go through the same service functions as the API (actions below); the form
-# edits only descriptive fields, so nothing here bypasses the state machine or the validation.
+# Lifecycle changes go through the same service functions as the API (actions and the pod page's
+# buttons); the form edits only descriptive fields, so nothing here bypasses the state machine or
+# the validation. Every column of the list comes from the row itself or its tenant (joined):
+# no per-row query.
 
-_LIFECYCLE_FIELDS = ("uid", "k8_name", "status", "status_requested", "status_changed_at",
-                     "status_container", "recent_warnings", "instance_id", "start_instance_ts",
-                     "time_to_stop_ts", "health", "creation_ts", "update_ts")
-_SPEC_FIELDS = ("image", "template", "template_tag", "command", "arguments", "environment_variables",
-                "volume_mounts", "networking", "resources", "compute_queue", "time_to_stop_instance",
-                "modified_fields")
+_LIFECYCLE_FIELDS = ("uid", "status_badge", "status_requested", "status_changed_at", "status_message",
+                     "recent_warnings", "last_log_lines", "instance_id", "start_instance_ts",
+                     "time_to_stop_ts", "creation_ts", "update_ts", "created_by")
+_SPEC_FIELDS = ("image", "template", "template_tag", "compute_queue", "time_to_stop_instance",
+                "command_pretty", "arguments_pretty", "environment_pretty", "volume_mounts_pretty",
+                "networking_pretty", "resources_pretty", "modified_fields_pretty")
+_KUBE_FIELDS = ("kubernetes_names", "urls_list", "derived_spec_pretty", "status_container_pretty",
+                "health_pretty")
+STATUS_COLOURS = {"AVAILABLE": "ok", "ERROR": "error", "COMPLETE": "done", "STOPPED": "idle",
+                  "REQUESTED": "busy", "SPAWNER SETUP": "busy", "CREATING": "busy", "DELETING": "busy"}
+
+
+def status_badge_html(status: str):
+    return format_html('<span class="pods-badge pods-badge-{}">{}</span>', STATUS_COLOURS.get(status, "idle"),
+                       status)
+
+
+def pretty(value) -> str:
+    """JSON (or text with real line breaks) readable in a <pre>."""
+    if value in (None, "", {}, []):
+        return format_html('<span class="pods-muted">{}</span>', "none")
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, sort_keys=True, default=str)
+    return format_html('<pre class="pods-pre">{}</pre>', text)
 
 
 class PodEventInline(admin.TabularInline):
@@ -33,6 +65,7 @@ class PodEventInline(admin.TabularInline):
     fk_name = "pod"
     extra = 0
     can_delete = False
+    verbose_name_plural = "Events (action log)"
     fields = ("created_at", "actor", "kind", "from_status", "to_status", "message")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
@@ -56,40 +89,240 @@ def _admin_actor(request) -> str:
     return f"admin-site:{request.user.get_username()}"
 
 
+# The admin's own verbs: what each does, in the words of the admin (its buttons and actions).
+_VERBS = {
+    "start": ("Start", services.pod_start, "started"),
+    "stop": ("Stop", services.pod_stop, "asked to stop"),
+    "restart": ("Restart", services.pod_restart, "asked to restart"),
+}
+
+
+def _unchanged_reason(verb: str, pod: Pod) -> str | None:
+    """Why ``verb`` would change nothing on ``pod`` (then it is skipped, and not counted)."""
+    if verb == "stop" and pod.status_requested == RequestedStatus.OFF and pod.status in (
+            PodStatus.STOPPED, PodStatus.DELETING):
+        return f"{pod.pod_id} is already {pod.status.lower()}"
+    if verb == "start" and pod.status != PodStatus.STOPPED:
+        hint = " (use Restart for a running pod)" if pod.status in IN_FLIGHT else \
+            " (use Restart to run it again)"
+        return f"{pod.pod_id} was not started: it is {pod.status}, only STOPPED pods start{hint}"
+    return None
+
+
+def run_verb(request, verb: str, pods) -> tuple[list, list]:
+    """Apply one admin verb to pods through the service functions: (changed ids, skipped reasons)."""
+    _, function, _ = _VERBS[verb]
+    changed, skipped = [], []
+    for pod in pods:
+        reason = _unchanged_reason(verb, pod)
+        if reason is None:
+            try:
+                function(pod=pod, actor=_admin_actor(request))
+                changed.append(pod.pod_id)
+                continue
+            except Conflict:
+                fresh = Pod.objects.filter(pk=pod.pk).values_list("status", flat=True).first()
+                reason = f"{pod.pod_id} was not changed: it is {fresh} now"
+        skipped.append(reason)
+    return changed, skipped
+
+
+def report_verb(admin_obj, request, verb: str, changed: list, skipped: list) -> None:
+    label, _, done = _VERBS[verb]
+    if changed:
+        names = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
+        admin_obj.message_user(request, f"{label}: {len(changed)} pod{'s' if len(changed) != 1 else ''} "
+                                        f"{done} ({names}).", messages.SUCCESS)
+    elif not skipped:
+        admin_obj.message_user(request, f"{label}: no pod selected.", messages.INFO)
+    for line in skipped:
+        admin_obj.message_user(request, f"{label}: {line}.", messages.WARNING)
+
+
 @admin.register(Pod)
 class PodAdmin(admin.ModelAdmin):
-    list_display = ("pod_id", "tenant", "status", "status_requested", "image", "status_changed_at",
-                    "creation_ts")
-    list_filter = ("status", "status_requested", "tenant")
-    search_fields = ("pod_id", "image", "description", "=uid")
+    list_display = ("pod_id_short", "tenant_link", "status_badge", "reason", "owner", "image_or_template", "links",
+                    "changed")
+    list_display_links = ("pod_id_short",)
+    list_filter = ("status", "tenant", "template", "status_requested")
+    search_fields = ("pod_id", "=tenant__tenant_id", "created_by", "image", "template", "description", "=uid")
+    search_help_text = "Pod id, tenant id (exact), owner, image, template, description or uid (exact)."
     list_select_related = ("tenant",)
+    list_per_page = 50
     ordering = ("tenant__tenant_id", "pod_id")
-    readonly_fields = ("tenant", "pod_id", *_LIFECYCLE_FIELDS, *_SPEC_FIELDS)
+    readonly_fields = ("tenant", "pod_id", *_LIFECYCLE_FIELDS, *_SPEC_FIELDS, *_KUBE_FIELDS)
     fieldsets = (
         (None, {"fields": ("tenant", "pod_id", "description", "time_to_stop_default")}),
-        ("Spec (change through the API)", {"fields": _SPEC_FIELDS}),
-        ("Lifecycle", {"fields": _LIFECYCLE_FIELDS}),
+        ("Status", {"fields": _LIFECYCLE_FIELDS}),
+        ("Kubernetes", {"fields": _KUBE_FIELDS}),
+        ("Spec (change it through the API)", {"fields": _SPEC_FIELDS}),
     )
     inlines = [PodPermissionInline, PodEventInline]
     actions = ["start_pods", "stop_pods", "restart_pods"]
+    change_form_template = "pods/admin/pod_change_form.html"
 
     def has_add_permission(self, request):
         return False  # pods are created through the API (validation, credentials, permissions)
 
-    @admin.display(description="Kubernetes name")
-    def k8_name(self, obj):
-        return obj.k8_name
+    # --- list columns (each kept narrow: the list fits 1280 px beside its filters) -----------------
+    @admin.display(description="pod id", ordering="pod_id")
+    def pod_id_short(self, obj):
+        return format_html('<span class="pods-trunc pods-id" title="{}">{}</span>', obj.pod_id, obj.pod_id)
+
+    @admin.display(description="changed", ordering="status_changed_at")
+    def changed(self, obj):
+        """How long the pod has had its status (the exact time is in the tooltip)."""
+        seconds = int((timezone.now() - obj.status_changed_at).total_seconds())
+        age = (f"{seconds} s" if seconds < 120 else f"{seconds // 60} min" if seconds < 7200
+               else f"{seconds // 3600} h" if seconds < 172800 else f"{seconds // 86400} d")
+        return format_html('<span title="{}">{} ago</span>', obj.status_changed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                           age)
+
+    @admin.display(description="tenant", ordering="tenant__tenant_id")
+    def tenant_link(self, obj):
+        return obj.tenant.tenant_id
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge_html(obj.status)
+
+    @admin.display(description="reason")
+    def reason(self, obj):
+        """Why a pod failed (or what it waits for), short; the full message is on its page."""
+        if obj.status not in (PodStatus.ERROR, PodStatus.CREATING, PodStatus.COMPLETE):
+            return ""
+        container = obj.status_container or {}
+        message = (container.get("message") or "").split("\n", 1)[0]
+        short = message if len(message) <= 70 else message[:67] + "…"
+        return format_html('<span class="pods-reason" title="{}"><b>{}</b> {}</span>', message,
+                           container.get("reason") or "", short)
+
+    @admin.display(description="owner", ordering="created_by")
+    def owner(self, obj):
+        return format_html('<span class="pods-trunc pods-owner" title="{}">{}</span>', obj.created_by, obj.created_by)
+
+    @admin.display(description="image / template")
+    def image_or_template(self, obj):
+        text = obj.template or obj.image
+        return format_html('<span class="pods-trunc" title="{}">{}</span>', text, text)
+
+    @admin.display(description="URLs")
+    def links(self, obj):
+        urls = [(key, url) for key, url in obj.urls().items() if url]
+        return format_html_join(" ", '<a href="https://{}" target="_blank" rel="noopener" title="{}">{}</a>',
+                                ((url, url, key) for key, url in urls)) or ""
+
+    # --- pod page ---------------------------------------------------------------------------------
+    @admin.display(description="status message")
+    def status_message(self, obj):
+        return pretty((obj.status_container or {}).get("message") or "")
+
+    @admin.display(description="Kubernetes objects")
+    def kubernetes_names(self, obj):
+        name = obj.k8_name
+        return format_html("Pod <code>{}</code> and Service <code>{}</code> in namespace <code>{}</code>; "
+                           "its NetworkPolicy and Secrets carry the label <code>pods-service/pod-uid={}</code>",
+                           name, name, settings.PODS_KUBE_NAMESPACE, obj.uid)
+
+    @admin.display(description="URLs")
+    def urls_list(self, obj):
+        urls = [(key, url) for key, url in obj.urls().items() if url]
+        return format_html_join(mark_safe("<br>"), '{}: <a href="https://{}" target="_blank" rel="noopener">https://{}</a>',
+                                ((key, url, url) for key, url in urls)) or "none"
 
     @admin.display(description="Recent Kubernetes warnings")
     def recent_warnings(self, obj):
-        """Warning events the reconciler kept for this pod (newest last)."""
-        from django.utils.html import format_html_join
-
+        """Warning events the reconciler kept for this pod (newest last; kept for failed pods too)."""
         warnings = (obj.health or {}).get("warnings") or []
         if not warnings:
-            return "none"
-        return format_html_join("", "<div>{}</div>", ((w,) for w in warnings))
+            return "none recorded"
+        return format_html('<ul class="pods-list">{}</ul>',
+                           format_html_join("", "<li>{}</li>", ((w,) for w in warnings)))
 
+    @admin.display(description="last log lines")
+    def last_log_lines(self, obj):
+        run = obj.log_runs.order_by("-started_at", "-id").first() if obj.pk else None
+        logs_url = reverse("admin:pods_pod_logs", args=[obj.pk]) if obj.pk else ""
+        if run is None or not run.text:
+            return format_html('<span class="pods-muted">no logs collected yet</span> · <a href="{}">logs view</a>',
+                               logs_url)
+        tail = "\n".join(run.text.rstrip("\n").split("\n")[-20:])
+        return format_html('<pre class="pods-pre pods-log">{}</pre><a href="{}">All logs of every run</a>',
+                           tail, logs_url)
+
+    @admin.display(description="derived spec (templates merged; placeholders not resolved)")
+    def derived_spec_pretty(self, obj):
+        from pods.derive import derived_spec
+
+        try:
+            derived = derived_spec(obj)
+        except Exception as exc:  # noqa: BLE001 — a broken template chain is shown, not raised
+            return format_html('<span class="pods-muted">cannot be derived: {}</span>', exc)
+        value = {"spec": derived.spec, "from": derived.provenance, "template chain": derived.chain}
+        return pretty(value)
+
+    def _pretty_field(name, label):
+        def show(self, obj):
+            return pretty(getattr(obj, name))
+        show.short_description = label
+        return show
+
+    command_pretty = _pretty_field("command", "command")
+    arguments_pretty = _pretty_field("arguments", "arguments")
+    environment_pretty = _pretty_field("environment_variables", "environment variables")
+    volume_mounts_pretty = _pretty_field("volume_mounts", "volume mounts")
+    networking_pretty = _pretty_field("networking", "networking")
+    resources_pretty = _pretty_field("resources", "resources")
+    modified_fields_pretty = _pretty_field("modified_fields", "set by the user (the rest comes from the template)")
+    status_container_pretty = _pretty_field("status_container", "status_container (as the API returns it)")
+    health_pretty = _pretty_field("health", "worker bookkeeping")
+    del _pretty_field
+
+    # --- buttons and the logs view -----------------------------------------------------------------
+    def get_urls(self):
+        own = [
+            path("<int:pk>/lifecycle/<str:verb>/", self.admin_site.admin_view(self.lifecycle_view),
+                 name="pods_pod_lifecycle"),
+            path("<int:pk>/logs/", self.admin_site.admin_view(self.logs_view), name="pods_pod_logs"),
+        ]
+        return own + super().get_urls()
+
+    def lifecycle_view(self, request, pk, verb):
+        """The pod page's Start / Stop / Restart buttons (POST), through the service functions."""
+        pod = get_object_or_404(Pod.objects.select_related("tenant"), pk=pk)
+        if request.method != "POST" or verb not in _VERBS:
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, pod):
+            raise PermissionDenied
+        changed, skipped = run_verb(request, verb, [pod])
+        report_verb(self, request, verb, changed, skipped)
+        return HttpResponseRedirect(reverse("admin:pods_pod_change", args=[pod.pk]))
+
+    def logs_view(self, request, pk):
+        """Every stored run of the pod, newest first; one run's full text with ``?run=<instance>``."""
+        pod = get_object_or_404(Pod.objects.select_related("tenant"), pk=pk)
+        if not self.has_view_permission(request, pod):
+            raise PermissionDenied
+        runs = list(pod.log_runs.order_by("-started_at", "-id").defer("text"))
+        wanted = request.GET.get("run") or (str(runs[0].instance_id) if runs else "")
+        selected = next((r for r in runs if str(r.instance_id) == wanted), None)
+        if wanted and selected is None and runs:
+            raise Http404("No such run of this pod.")
+        text = PodLogRun.objects.filter(pk=selected.pk).values_list("text", flat=True).first() if selected else ""
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": pod,
+                   "title": f"Logs of {pod.pod_id}", "runs": runs, "selected": selected, "text": text,
+                   "current_instance": str(pod.instance_id or "")}
+        return TemplateResponse(request, "pods/admin/pod_logs.html", context)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["lifecycle_buttons"] = [
+                (verb, label, reverse("admin:pods_pod_lifecycle", args=[obj.pk, verb]))
+                for verb, (label, _, _) in _VERBS.items()]
+            context["logs_url"] = reverse("admin:pods_pod_logs", args=[obj.pk])
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    # --- delete and the bulk actions ---------------------------------------------------------------
     def delete_model(self, request, obj):
         services.pod_delete(pod=obj, actor=_admin_actor(request))
 
@@ -97,30 +330,17 @@ class PodAdmin(admin.ModelAdmin):
         for pod in queryset:
             services.pod_delete(pod=pod, actor=_admin_actor(request))
 
-    def _run(self, request, queryset, verb, label):
-        done, refused = 0, []
-        for pod in queryset:
-            try:
-                verb(pod=pod, actor=_admin_actor(request))
-                done += 1
-            except Conflict as exc:
-                refused.append(f"{pod.pod_id}: {exc.message}")
-        if done:
-            self.message_user(request, f"{label} {done} pod(s).", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, line, messages.WARNING)
-
     @admin.action(description="Start selected pods (only STOPPED ones start)")
     def start_pods(self, request, queryset):
-        self._run(request, queryset, services.pod_start, "Started")
+        report_verb(self, request, "start", *run_verb(request, "start", queryset.select_related("tenant")))
 
     @admin.action(description="Stop selected pods")
     def stop_pods(self, request, queryset):
-        self._run(request, queryset, services.pod_stop, "Requested stop of")
+        report_verb(self, request, "stop", *run_verb(request, "stop", queryset.select_related("tenant")))
 
     @admin.action(description="Restart selected pods")
     def restart_pods(self, request, queryset):
-        self._run(request, queryset, services.pod_restart, "Requested restart of")
+        report_verb(self, request, "restart", *run_verb(request, "restart", queryset.select_related("tenant")))
 
 
 # --- Volumes and snapshots ---------------------------------------------------------------------

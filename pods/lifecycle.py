@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from core import metrics
 from pods.choices import can_transition
 from pods.models import Pod, PodEvent, PodEventKind
 
@@ -69,6 +70,7 @@ def transition(pod: Pod, *, to: str, expected: Iterable[str] | None = None, mess
         ).save()
     for name, value in values.items():
         setattr(pod, name, value)
+    metrics.record_transition(to, values.get("status_container"))
     return True
 
 
@@ -119,6 +121,8 @@ def apply_transitions(changes: Sequence[Change], *, actor: str = "system") -> li
                              message=_status_message(actor, c.to, c.message))
             for c in winners
         ])
+    for change in winners:
+        metrics.record_transition(change.to, change.fields.get("status_container"))
     return [c.pod for c in winners]
 
 

@@ -141,8 +141,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], item=
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Called over plain HTTP inside the cluster by probes and the proxy itself (forwardAuth, the
 # HTTP provider): never redirected.
-SECURE_REDIRECT_EXEMPT = [r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$", r"^(v3/)?pods/[^/]+/auth$",
-                          r"^(v3/)?error-handler/\d+$", r"^(v3/)?pod-splash$"]
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^(v3/)?healthcheck$", r"^(v3/)?(pods/)?traefik-config$",
+                          r"^(v3/)?pods/[^/]+/auth$", r"^(v3/)?error-handler/\d+$", r"^(v3/)?pod-splash$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, min=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -161,7 +161,7 @@ PODS_FORWARDED_ALLOW_IPS = env.list("PODS_FORWARDED_ALLOW_IPS", default=["127.0.
 INSTALLED_APPS = [
     # First, so its templates (the admin login page with the OIDC button) override the admin's.
     "tenancy",
-    "django.contrib.admin",
+    "workers.admin_site.PodsAdminConfig",  # django.contrib.admin, with the console's dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as local static files (docs work offline)
     # The project's own apps, lowest layer first (docs/architecture.md).
     "core",
     "templates_catalog",
@@ -178,6 +179,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.metrics_middleware.RequestMetricsMiddleware",  # first: times everything below it
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -242,6 +244,7 @@ PODS_BULK_QUEUE = env.str("PODS_BULK_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEU
 CELERY_TASK_ROUTES = {
     "workers.sweep": {"queue": PODS_SWEEP_QUEUE},
     "workers.collect_logs": {"queue": PODS_BULK_QUEUE},
+    "workers.collect_pod_logs": {"queue": PODS_BULK_QUEUE},
     "workers.reap_idle_storage": {"queue": PODS_BULK_QUEUE},
 }
 # Nothing reads task results (the web only nudges; `workers.ping` opts back in): a send never
@@ -398,6 +401,9 @@ PODS_LOG_FETCH_BYTES = env.int("PODS_LOG_FETCH_BYTES", default=1024 * 1024, min=
 PODS_LOG_PODS_PER_PASS = env.int("PODS_LOG_PODS_PER_PASS", default=200, min=1)
 # Recent Warning events kept per pod (shown in the admin and status messages).
 PODS_WARNINGS_KEPT = env.int("PODS_WARNINGS_KEPT", default=10, min=0)
+# A pod no node can take (taints, resources, node selector) turns ERROR after this many seconds
+# in CREATING, saying why, instead of waiting forever.
+PODS_UNSCHEDULABLE_SECONDS = env.int("PODS_UNSCHEDULABLE_SECONDS", default=300, min=1)
 
 CELERY_BEAT_SCHEDULE.update({
     # Each run expires before the next is due, so a backlog never piles up.
@@ -496,7 +502,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.schema.drop_alias_paths"],
+    # Served from this service's static files, not a CDN: the docs pages work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# --- Observability ------------------------------------------------------------------------------
+# When set, GET /metrics demands `Authorization: Bearer <token>` (Prometheus: `authorization`).
+PODS_METRICS_TOKEN = env.str("PODS_METRICS_TOKEN", default="", secret=True)
 
 # --- Pods -------------------------------------------------------------------------------------
 # The simulator's scenario images, by exact name (kubesim/scenarios.py), plus one that exists
@@ -590,11 +604,26 @@ USE_TZ = True
 
 # --- Logging -----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")).upper()
+# `json`: one JSON object per line (timestamp, level, logger, message, exception), for log shippers.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain", choices=("plain", "json"))
+# Steady state is silent at INFO: Celery's per-task lines (received, succeeded) and beat's
+# "sending due task" every few seconds are DEBUG-worthy; failures still show (WARNING and up).
+_quiet_at_info = "WARNING" if LOG_LEVEL == "INFO" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "celery.app.trace": {"level": _quiet_at_info},
+        "celery.worker.strategy": {"level": _quiet_at_info},
+        "celery.beat": {"level": _quiet_at_info},
+    },
 }

@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
@@ -14,6 +15,9 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="core/landing.html"), name="home"),
+    # APPEND_SLASH is off (the API has no trailing slashes), so the admin's bare path redirects.
+    path("admin", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("", include("workers.urls")),  # /healthcheck, /traefik-config (before the pods routes)
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

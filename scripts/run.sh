@@ -27,5 +27,8 @@ BANNER
 else
   echo "Using the Kubernetes cluster of ${KUBECONFIG:-$HOME/.kube/config}"
 fi
-echo "Pods Service on http://localhost:${PORT:-8000}  (docs: /docs, admin: /admin)"
+# One Prometheus directory for every process of this run, emptied at start (core/metrics.py).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/.run/metrics}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+echo "Pods Service on http://localhost:${PORT:-8000}  (docs: /docs, admin: /admin/, metrics: /metrics)"
 exec .venv/bin/python scripts/supervise.py -f Procfile "${processes[@]}"

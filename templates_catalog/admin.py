@@ -8,6 +8,7 @@ import json
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html
 
 from core.errors import InvalidInput
 from core.permissions import PermissionLevel
@@ -67,7 +68,10 @@ class TemplatePermissionForm(forms.ModelForm):
 
 
 class TemplatePermissionInline(admin.TabularInline):
+    """``username`` is a user, ``tenant.<id>`` (every user of that tenant, READ) or ``**`` (everyone, READ)."""
+
     model = TemplatePermission
+    verbose_name_plural = "Permissions (a user; 'tenant.<id>': all users of a tenant; '**': everyone — READ only)"
     form = TemplatePermissionForm
     extra = 0
     fields = ("username", "level", "granted_by", "granted_at")
@@ -171,7 +175,7 @@ class TemplateTagAdmin(admin.ModelAdmin):
 
     @admin.display(description="pod definition")
     def pod_definition_json(self, obj):
-        return json.dumps(obj.pod_definition, indent=2)
+        return format_html('<pre class="pods-pre">{}</pre>', json.dumps(obj.pod_definition, indent=2, sort_keys=True))
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else ()
@@ -228,13 +232,34 @@ class ImageForm(forms.ModelForm):
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     form = ImageForm
-    list_display = ("image", "managed_by", "tenants", "added_by", "creation_ts")
+    list_display = ("image", "managed_by", "who_may_run_it", "added_by", "creation_ts")
     list_filter = (("tenant", admin.EmptyFieldListFilter), "tenant")
     list_select_related = ("tenant",)
     search_fields = ("image", "description", "added_by")
 
     def get_changeform_initial_data(self, request):
         return {**super().get_changeform_initial_data(request), "added_by": _admin_actor(request)}
+
+    @admin.display(description="who may run it")
+    def who_may_run_it(self, obj):
+        """The ``tenants`` entries in words: ``*`` this site's tenants, ``**`` every tenant, ``-t`` not t."""
+        allowed, denied = [], []
+        for entry in obj.tenants or []:
+            if entry in ("*", "**") and obj.tenant_id is not None:
+                # A tenant's entry speaks for that tenant only (models/images.py).
+                allowed.append(f"{obj.tenant.tenant_id} only ({entry} in a tenant's entry)")
+            elif entry == "**":
+                allowed.append("every tenant (**)")
+            elif entry == "*":
+                allowed.append("every tenant of this site (*)")
+            elif entry.startswith("-"):
+                denied.append(entry[1:])
+            else:
+                allowed.append(entry)
+        text = ", ".join(allowed) or "nobody"
+        if denied:
+            text += f"; denied to {', '.join(denied)} (a deny wins)"
+        return text
 
 
 # --- Registry credentials (private images; parity) ---------------------------------------------

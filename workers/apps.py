@@ -9,3 +9,7 @@ class WorkersConfig(AppConfig):
         from workers.heartbeat import connect_signals
 
         connect_signals()
+
+        from workers import task_metrics
+
+        task_metrics.connect()

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from pods.choices import PodStatus
 from pods.models import Pod, PodLogRun
+from workers import quiet
 from workers.kube import api as kube
 from workers.breaker import log_breaker
 from workers.kube.errors import KubeError, TransientKubeError
@@ -91,6 +92,7 @@ def collect_logs(limit: int | None = None) -> dict:
         try:
             added += collect_pod(pod)
             visited.append(pod.pk)
+            quiet.forget(("logs", pod.pk))
         except TransientKubeError as exc:
             # The API itself is failing (unreachable, 5xx, throttling), not this pod: stop the
             # pass instead of trying every pod against it, and pause the next ones (backoff).
@@ -100,7 +102,9 @@ def collect_logs(limit: int | None = None) -> dict:
             break
         except KubeError as exc:
             failed += 1
-            logger.info("log collection for pod %s failed: %s", pod.pk, exc)
+            # Once per change of error, not on every pass over a pod that keeps failing.
+            level = logging.INFO if quiet.changed(("logs", pod.pk), str(exc)) else logging.DEBUG
+            logger.log(level, "log collection for pod %s failed: %s", pod.pk, exc)
         except IntegrityError:
             logger.info("log collection for pod %s skipped: the pod was deleted meanwhile", pod.pk)
     if visited:

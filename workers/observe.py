@@ -3,6 +3,7 @@
 Maps phase, conditions and container state (plus recent Warning events) to one of our statuses
 and a ``status_container`` whose message a researcher can act on.
 """
+import re
 from dataclasses import dataclass, field
 
 from pods.choices import PodStatus
@@ -10,6 +11,28 @@ from pods.choices import PodStatus
 IMAGE_PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 CONFIG_ERROR_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
 STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
+PULL_HINT = ("Check the image name and tag, that the image exists in its registry, and that it is public "
+             "(or that the pod has credentials for a private registry).")
+
+
+def unschedulable_explanation(why: str) -> str:
+    """What the scheduler's message means for the user, and what they can do about it."""
+    text = why.lower()
+    causes = []
+    if "insufficient" in text or "too many pods" in text:
+        asked = sorted({w.split()[-1].rstrip(".,") for w in re.findall(r"insufficient [\w./-]+", text)})
+        what = f" ({', '.join(asked)})" if asked else ""
+        causes.append(f"no node has enough free resources{what}; lower resources.cpu_request/mem_request or "
+                      "wait for other pods to stop")
+    if "taint" in text:
+        causes.append("the nodes carry taints the pod does not tolerate (ask an operator about the compute "
+                      "queue's tolerations)")
+    if "affinity" in text or "selector" in text:
+        causes.append("no node matches the pod's node selector (check compute_queue)")
+    if not causes:
+        causes.append("the scheduler has found no node for the pod yet")
+    return "; ".join(causes)
+
 
 
 @dataclass
@@ -92,8 +115,8 @@ def observe(kpod: dict, warnings: list[str] | None = None) -> Observation:
     if waiting:
         reason, detail = waiting.get("reason", ""), waiting.get("message", "")
         if reason in IMAGE_PULL_REASONS:
-            message = f"Image '{image}' could not be pulled ({reason})"
-            message += f": {detail}" if detail else ". Check the image name and tag, and that it is public."
+            message = f"Image '{image}' could not be pulled ({reason})" + (f": {detail}" if detail else "")
+            message = message.rstrip(". ") + ". " + PULL_HINT
             return Observation(PodStatus.ERROR, {**base, "message": message, "reason": reason})
         if reason == "CrashLoopBackOff":
             term = ((cs or {}).get("lastState") or {}).get("terminated") or {}
@@ -120,7 +143,7 @@ def observe(kpod: dict, warnings: list[str] | None = None) -> Observation:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             why = condition.get("message") or (warnings[-1] if warnings else "") or condition.get("reason", "")
             return Observation(PodStatus.CREATING, {
-                **base, "message": f"Waiting for a node with enough free resources: {why}",
+                **base, "message": f"Waiting for a node: {unschedulable_explanation(why)} (Kubernetes: {why})",
                 "reason": condition.get("reason", "Unschedulable")})
     if warnings:
         return Observation(PodStatus.CREATING, {**base, "message": f"The pod is waiting: {warnings[-1]}"})

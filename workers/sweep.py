@@ -6,6 +6,7 @@ writes (spawn, teardown) is handed to ``workers.reconcile_pod`` tasks; the sweep
 lists, and deletes orphans.
 """
 import logging
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import metrics
 from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus, can_transition
+from pods.dispatch import send_task
 from pods.lifecycle import Change, apply_transitions, request_status, wake_reconciler
 from pods.models import Pod, k8s_name
 from tenancy.models import Tenant
-from workers import backlog, cluster_health, orphan_clock
+from workers import backlog, cluster_health, orphan_clock, quiet
 from workers.kube import api as kube
 from workers.kube.errors import KubeError
 from workers.kube.manifests import LABEL_INSTANCE, LABEL_POD_UID
@@ -31,9 +34,12 @@ logger = logging.getLogger(__name__)
 S = PodStatus
 ACTOR = "reconciler"
 STARTING = (S.REQUESTED, S.SPAWNER_SETUP, S.CREATING)
+# A failed pod's Warning events keep being recorded this long (an image pull failure's events
+# often arrive after the watcher already marked the pod ERROR).
+FAILED_WARNINGS_WINDOW = timedelta(minutes=10)
 ROW_FIELDS = ("pk", "uid", "tenant_id", "pod_id", "status", "status_requested", "instance_id",
               "status_container", "status_changed_at", "start_instance_ts", "time_to_stop_ts",
-              "time_to_stop_instance", "time_to_stop_default", "health")
+              "time_to_stop_instance", "time_to_stop_default", "health", "update_ts")
 
 
 @dataclass
@@ -54,6 +60,9 @@ def _labels(obj: dict) -> dict:
 def _rows():
     """Pods that may still change on their own or need the worker: one query."""
     needs_work = (Q(status__in=IN_FLIGHT)
+                  # Recently failed pods: only their Warning events are still followed (see _sweep).
+                  | Q(status=S.ERROR, status_requested=RequestedStatus.ON,
+                      status_changed_at__gte=timezone.now() - FAILED_WARNINGS_WINDOW)
                   | Q(status=S.STOPPED, status_requested=RequestedStatus.RESTART)
                   | (Q(status__in=(S.ERROR, S.COMPLETE)) & ~Q(status_requested=RequestedStatus.ON)))
     return list(Pod.objects.filter(needs_work).values(*ROW_FIELDS))
@@ -87,8 +96,10 @@ class Plan:
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
         self.reconciles = []
         self.queue_idle = True  # the sweep says otherwise when spawns are waiting in the broker
+        self.start_requested_at = {}  # pk -> the start request of a run reaching AVAILABLE now
         self.redrive_before = now - timedelta(
             seconds=settings.PODS_REDRIVE_SECONDS if redrive_seconds is None else redrive_seconds)
+        self.unschedulable_before = now - timedelta(seconds=settings.PODS_UNSCHEDULABLE_SECONDS)
 
     def row(self, row: dict, name: str, kpod: dict | None, *, service_present: bool,
             pod_warnings: list | None) -> None:
@@ -131,12 +142,20 @@ class Plan:
         if seen.status is None:
             return
         container = seen.container
+        if (seen.status == S.CREATING and container.get("reason") == "Unschedulable" and status == S.CREATING
+                and row["status_changed_at"] < self.unschedulable_before):
+            seen = type(seen)(S.ERROR, {**container, "message": (
+                f"The pod could not be scheduled within {settings.PODS_UNSCHEDULABLE_SECONDS} s. "
+                + container["message"].removeprefix("Waiting for a node: ").rstrip(".") + ".")})
+            container = seen.container
         warnings_changed = stored_warnings != pod_warnings
         health = {**row["health"], "warnings": pod_warnings} if warnings_changed else None
         if seen.status != status and can_transition(status, seen.status):
             fields = {"status_container": container}
             if seen.status == S.AVAILABLE and not row["start_instance_ts"]:
                 fields.update(_run_clock(row, self.now))
+                if row.get("update_ts"):
+                    self.start_requested_at[row["pk"]] = row["update_ts"]
             if seen.wants_log_tail:
                 fields["status_container"] = {**container, "message": _with_log_tail(container["message"], name)}
             if health is not None:
@@ -147,9 +166,20 @@ class Plan:
         if status == S.AVAILABLE and row["time_to_stop_ts"] and row["time_to_stop_ts"] <= self.now:
             self.ttl_expired.append(row)
 
+    def warnings_only(self, row: dict, pod_warnings: list) -> None:
+        """A failed pod at rest: keep its Warning events current (shown in the admin), nothing else."""
+        if pod_warnings and pod_warnings != row["health"].get("warnings", []):
+            self.container_updates.append((row, row["status_container"], {**row["health"], "warnings": pod_warnings}))
+
     def apply(self) -> tuple[int, int]:
         """Write everything decided; enqueue the reconciles. Returns (transitions, updates)."""
         moved = apply_transitions(self.changes, actor=ACTOR)
+        for pod in moved:
+            requested_at = self.start_requested_at.get(pod.pk)
+            if requested_at is not None and pod.status == S.AVAILABLE:
+                metrics.SPAWN_SECONDS.observe(max(0.0, (self.now - requested_at).total_seconds()))
+            if pod.status == S.AVAILABLE:
+                _send_collect_logs(pod.pk)  # the first lines are readable right away
         updated = _write_containers(self.container_updates)
         for row in self.ttl_expired:
             request_status(_stub(row), requested=RequestedStatus.OFF, actor=ACTOR,
@@ -166,9 +196,12 @@ def sweep() -> SweepReport:
     The report's ``kube_requests`` is what the pass sent, as counted by the client.
     """
     report = SweepReport()
+    started = time.perf_counter()
     with counting_requests() as counted:
         _sweep(report)
     report.kube_requests = counted.requests
+    metrics.SWEEP_SECONDS.labels("sweep").observe(time.perf_counter() - started)
+    metrics.SWEEP_LAST.labels("sweep", "ok" if report.cluster == "ok" else "cluster_unreachable").inc()
     return report
 
 
@@ -180,11 +213,14 @@ def _sweep(report: SweepReport) -> None:
         events = kube.list_warning_events().get("items", [])
     except KubeError as exc:
         # Leave every pod exactly as it is; nothing observed means nothing to conclude.
+        level = logging.WARNING if quiet.changed("sweep-cluster", str(exc)) else logging.DEBUG
         cluster_health.record(ok=False, error=str(exc))
-        logger.warning("sweep: cluster unreachable, pods left untouched: %s", exc)
+        logger.log(level, "sweep: cluster unreachable, pods left untouched: %s", exc)
         report.cluster = "unreachable"
         return
     cluster_health.record(ok=True)
+    if quiet.forget("sweep-cluster"):
+        logger.warning("sweep: cluster reachable again")
 
     pods_by_uid = {_labels(p).get(LABEL_POD_UID): p for p in kpods}
     svcs_by_uid = {_labels(s).get(LABEL_POD_UID): s for s in ksvcs}
@@ -203,6 +239,9 @@ def _sweep(report: SweepReport) -> None:
         name = k8s_name(*tenants[row["tenant_id"]], row["pod_id"])
         if row["status"] != S.STOPPED:
             expected_instance[uid] = str(row["instance_id"]) if row["instance_id"] else None
+        if row["status"] == S.ERROR and row["status_requested"] == RequestedStatus.ON:
+            plan.warnings_only(row, warnings.get(name, []))
+            continue
         plan.row(row, name, pods_by_uid.get(uid), service_present=svcs_by_uid.get(uid) is not None,
                  pod_warnings=warnings.get(name, []))
     report.transitions, report.container_updates = plan.apply()
@@ -307,3 +346,9 @@ def _enqueue(pod_pks, *, queue_idle: bool = True):
         else settings.PODS_REDRIVE_SECONDS
     for pk in backlog.not_nudged_recently(pod_pks, within=within):
         wake_reconciler(pk)
+
+
+def _send_collect_logs(pod_pk: int) -> None:
+    """Collect a pod's logs now (it just turned AVAILABLE); the periodic pass follows. The send
+    never raises nor waits on a broker that is down (pods.dispatch)."""
+    send_task("workers.collect_pod_logs", pod_pk)

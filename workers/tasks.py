@@ -9,7 +9,8 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
-from workers.kube.errors import TransientKubeError
+from workers import quiet
+from workers.kube.errors import KubeError, TransientKubeError
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,9 @@ def reconcile_pod(pod_pk: int) -> str:
     from workers.spawner import reconcile_pod as run
 
     outcome = run(pod_pk)
-    logger.info("reconcile_pod %s: %s", pod_pk, outcome)
+    # A pod re-driven pass after pass ends the same way each time: say it once per change.
+    logger.log(logging.INFO if quiet.changed(("reconcile", pod_pk), outcome) else logging.DEBUG,
+               "reconcile_pod %s: %s", pod_pk, outcome)
     return outcome
 
 
@@ -69,7 +72,7 @@ def sweep() -> dict | None:
         return None
     lock = _singleton("sweep", ttl=max(30.0, settings.PODS_SWEEP_SECONDS * 6))
     if not lock.acquire():
-        logger.info("sweep: another sweep is running; skipping")
+        logger.debug("sweep: another sweep is running; skipping")
         return None
     try:
         report = run()
@@ -78,8 +81,10 @@ def sweep() -> dict | None:
             lock.release()
         except redis.exceptions.LockError:
             logger.warning("sweep: lock expired before the sweep finished")
-    busy = report.transitions or report.container_updates or report.reconciles or report.orphans_deleted
-    logger.log(logging.INFO if busy or report.cluster != "ok" else logging.DEBUG, "sweep: %s", report)
+    busy = report.transitions or report.container_updates or report.orphans_deleted
+    # An unreachable cluster is logged by the sweep when the state changes; re-drives alone are
+    # not news (a failing pod is re-driven every pass).
+    logger.log(logging.INFO if busy else logging.DEBUG, "sweep: %s", report)
     return report.__dict__
 
 
@@ -100,6 +105,24 @@ def collect_logs() -> dict | None:
             lock.release()
         except redis.exceptions.LockError:
             logger.warning("collect_logs: lock expired before the pass finished")
+
+
+@shared_task(name="workers.collect_pod_logs", ignore_result=True)
+def collect_pod_logs(pod_pk: int) -> int:
+    """Collect one pod's logs now (sent when it turns AVAILABLE, so its first lines are readable
+    within about a second instead of at the next periodic pass). Returns the bytes added."""
+    from pods.choices import PodStatus
+    from pods.models import Pod
+    from workers import logs
+
+    pod = Pod.objects.select_related("tenant").filter(pk=pod_pk, status=PodStatus.AVAILABLE).first()
+    if pod is None:
+        return 0
+    try:
+        return logs.collect_pod(pod)
+    except KubeError as exc:
+        logger.info("first log collection of pod %s failed (the periodic pass retries): %s", pod_pk, exc)
+        return 0
 
 
 @shared_task(name="workers.ensure_storage", bind=True, autoretry_for=(TransientKubeError,), retry_backoff=1,

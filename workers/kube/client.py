@@ -4,7 +4,7 @@ import threading
 from django.conf import settings
 from kubernetes import client, config
 
-from .metering import record_request
+from .metering import count_request, record_request, verb_and_resource
 
 _lock = threading.Lock()
 _api_client: client.ApiClient | None = None
@@ -13,9 +13,17 @@ _api_client: client.ApiClient | None = None
 class _MeteredApiClient(client.ApiClient):
     """The client's one exit for HTTP requests, counted (see ``workers.kube.metering``)."""
 
-    def call_api(self, *args, **kwargs):
+    def call_api(self, method, url, *args, **kwargs):
         record_request()
-        return super().call_api(*args, **kwargs)
+        verb, resource = verb_and_resource(method, url)
+        try:
+            response = super().call_api(method, url, *args, **kwargs)
+        except Exception as exc:  # re-raised: only its HTTP status is read
+            count_request(verb, resource, getattr(exc, "status", None) or "error")
+            raise
+        status = getattr(response, "status", None)
+        count_request(verb, resource, status if isinstance(status, int) else "error")
+        return response
 
 
 def api_client() -> client.ApiClient:
