@@ -51,12 +51,16 @@ def _labels(obj: dict) -> dict:
     return obj.get("metadata", {}).get("labels") or {}
 
 
+def needs_work() -> Q:
+    """Pods that may still change on their own or need the worker."""
+    return (Q(status__in=IN_FLIGHT)
+            | Q(status=S.STOPPED, status_requested=RequestedStatus.RESTART)
+            | (Q(status__in=(S.ERROR, S.COMPLETE)) & ~Q(status_requested=RequestedStatus.ON)))
+
+
 def _rows():
     """Pods that may still change on their own or need the worker: one query."""
-    needs_work = (Q(status__in=IN_FLIGHT)
-                  | Q(status=S.STOPPED, status_requested=RequestedStatus.RESTART)
-                  | (Q(status__in=(S.ERROR, S.COMPLETE)) & ~Q(status_requested=RequestedStatus.ON)))
-    return list(Pod.objects.filter(needs_work).values(*ROW_FIELDS))
+    return list(Pod.objects.filter(needs_work()).values(*ROW_FIELDS))
 
 
 def _stub(row: dict) -> Pod:
