@@ -54,9 +54,16 @@ def _trim_pod(obj: dict) -> dict:
         trimmed_meta["deletionTimestamp"] = meta["deletionTimestamp"]
     image = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("image", "")
     status = obj.get("status") or {}
-    return {"metadata": trimmed_meta, "spec": {"containers": [{"image": image}]},
-            "status": {k: status[k] for k in ("phase", "startTime", "containerStatuses", "conditions",
-                                              "message", "reason") if k in status}}
+    trimmed = {k: status[k] for k in ("phase", "startTime", "message", "reason") if k in status}
+    containers = status.get("containerStatuses")
+    if containers:  # observe() reads the first container's state, last state, readiness, restarts
+        trimmed["containerStatuses"] = [{k: containers[0][k] for k in ("state", "lastState", "ready", "restartCount")
+                                         if k in containers[0]}]
+    unscheduled = [c for c in status.get("conditions") or ()
+                   if c.get("type") == "PodScheduled" and c.get("status") == "False"]
+    if unscheduled:
+        trimmed["conditions"] = unscheduled
+    return {"metadata": trimmed_meta, "spec": {"containers": [{"image": image}]}, "status": trimmed}
 
 
 def _uid_of(obj: dict) -> str | None:
@@ -172,7 +179,7 @@ class Mirror:
         return kpod, service, [message for _, message in items[-keep:]]
 
     def counts(self) -> dict:
-        return {"pods": len(self.pods), "services": len(self.services), "events": len(self.events)}
+        return {"mirror_pods": len(self.pods), "mirror_services": len(self.services), "mirror_events": len(self.events)}
 
     def memory_bytes(self) -> int:
         """Deep size of everything the mirror holds (each object counted once)."""

@@ -171,7 +171,7 @@ def test_the_mirror_holds_a_trimmed_copy_and_reports_its_size(sim, make_pod):
     sim.advance(30)
     running = Running()
     informer = running.synced()
-    wait_for(lambda: informer.mirror.counts()["pods"] == 3 and informer.mirror.counts()["services"] == 3, 10,
+    wait_for(lambda: informer.mirror.counts()["mirror_pods"] == 3 and informer.mirror.counts()["mirror_services"] == 3, 10,
              "mirror")
     kpod = informer.mirror.pods[pods[0].k8_name]
     assert set(kpod) == {"metadata", "spec", "status"} and "env" not in str(kpod["spec"])
