@@ -74,7 +74,8 @@ def seed(tenant, count: int) -> None:
         pods = Pod.objects.bulk_create([
             Pod(tenant=tenant, pod_id=f"scale{i:06d}", image="kubesim/web:1", status=PodStatus.AVAILABLE,
                 instance_id=uuid.uuid4(), start_instance_ts=now, status_changed_at=now,
-                status_container={"phase": "Running", "message": "The pod is running."},
+                status_container={"phase": "Running", "message": "The pod is running.", "ready": True,
+                                  "restart_count": 0},
                 networking={"default": {"protocol": "http", "port": 5000,
                                         "url": f"scale{i:06d}.pods.bench.local"}},
                 resources={"cpu_request": 10, "cpu_limit": 10, "mem_request": 1, "mem_limit": 1})
@@ -87,11 +88,16 @@ def seed(tenant, count: int) -> None:
 
 
 def create_objects(base: str, tenant) -> None:
-    """Every pod's Service and Pod, built by the spawner's own manifest functions."""
+    """Every pod's Service and Pod, built by the spawner's own manifest functions. The pods
+    differ only by identity, so the derived spec of the first is reused with each one's name,
+    id, uid and instance (deriving costs queries per pod; the manifests are the spawner's)."""
+    from dataclasses import replace
+
     from workers.kube.manifests import pod_manifest, service_manifest
     from workers.spec import pod_spec_for
 
     batch = {"services": [], "pods": []}
+    template = None
 
     def flush():
         for resource in ("services", "pods"):
@@ -103,7 +109,9 @@ def create_objects(base: str, tenant) -> None:
                 batch[resource] = []
 
     for pod in Pod.objects.filter(tenant=tenant).select_related("tenant").iterator(chunk_size=2000):
-        spec = pod_spec_for(pod)
+        template = template or pod_spec_for(pod)
+        spec = replace(template, name=pod.k8_name, pod_id=pod.pod_id, pod_uid=str(pod.uid),
+                       instance_id=str(pod.instance_id))
         batch["services"].append(service_manifest(spec))
         batch["pods"].append(pod_manifest(spec))
         if len(batch["pods"]) >= BULK:

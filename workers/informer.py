@@ -267,13 +267,13 @@ class Informer:
                     logger.warning("informer: %s: %s; listing again in %.0f s", kind, exc, backoff)
                     self._healthy(False, str(exc))
                     self.stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
+                    backoff = min(backoff * 2, 10.0)
                 version = None  # a gap: what happened meanwhile is only known from a new list
             except Exception:  # noqa: BLE001 - a watch must outlive any one bad event
                 logger.exception("informer: %s: unexpected error; listing again in %.0f s", kind, backoff)
                 version = None
                 self.stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 10.0)
 
     # -- the applier ----------------------------------------------------------------------------
     def run_once(self, wait: float) -> int:
