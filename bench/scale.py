@@ -9,6 +9,9 @@ path as a POST) and run. Then, one figure per JSON line:
   ``--rounds``, and maximum), Kubernetes requests it sent, DB queries;
 * ``informer_sync`` — the watcher's informer from start to a complete mirror (three lists) and
   its first full pass over every pod; ``mirror_mib`` is the mirror's deep size;
+* ``informer_resync`` — the informer's own periodic full resync (every ``PODS_RESYNC_SECONDS``):
+  every row that may still change planned from the mirror, one query and no Kubernetes request
+  (median of ``--rounds``);
 * ``steady_state`` — the informer with nothing changing, for ``--steady-seconds``: Kubernetes
   requests kubesim received and DB queries the informer made, per ``PODS_SWEEP_SECONDS``
   interval (``--interval``);
@@ -187,6 +190,15 @@ def measure_informer(n, args, base, tenant, api, counter, results):
         synced = time.perf_counter() - started
         out({"bench": "informer_sync", "pods": n, "seconds": round(synced, 3), "planned": informer.applied,
              "mirror_mib": round(informer.mirror.memory_bytes() / 2**20, 1), **informer.mirror.counts()}, results)
+
+        # The informer's own full resync: every row planned from the mirror, no list.
+        times = []
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            planned = informer.resync()
+            times.append(time.perf_counter() - t0)
+        out({"bench": "informer_resync", "pods": n, "planned": planned, "seconds": round(statistics.median(times), 3),
+             "seconds_max": round(max(times), 3), "kube_requests": 0}, results)
 
         # Steady state: nothing changes; what does the informer cost per interval?
         time.sleep(max(1.0, args.interval * 1.5))  # let the first pass's timer tick go by

@@ -289,15 +289,23 @@ class Informer:
             return 0
         return self.plan(batch)
 
-    def plan(self, uids: set, *, timers: bool = False) -> int:
-        """Run the Plan for the rows of ``uids`` (and, with ``timers``, the rows whose time came)."""
+    def resync(self) -> int:
+        """Every pod that may still change, planned from the mirror: the informer's own full
+        resync (one query, no Kubernetes request), every ``PODS_RESYNC_SECONDS``."""
+        return self.plan(set(), everything=True)
+
+    def plan(self, uids: set, *, timers: bool = False, everything: bool = False) -> int:
+        """Run the Plan for the rows of ``uids`` (and, with ``timers``, the rows whose time came;
+        with ``everything``, every row that may still change)."""
         close_old_connections()
         now = timezone.now()
         rows = []
         uids = sorted(_valid_uuids(uids))
         for start in range(0, len(uids), BATCH):
             rows += Pod.objects.filter(needs_work(), uid__in=uids[start:start + BATCH]).values(*ROW_VALUES)
-        if timers:
+        if everything:
+            rows = list(Pod.objects.filter(needs_work()).values(*ROW_VALUES))
+        elif timers:
             seen = {row["uid"] for row in rows}
             rows += [row for row in Pod.objects.filter(_due(now)).values(*ROW_VALUES) if row["uid"] not in seen]
         if not rows:
@@ -346,7 +354,7 @@ def run_informer(stop: threading.Event, lease: Lease | None, *, timeout_seconds:
     informer.start()
     interval = settings.PODS_SWEEP_SECONDS
     renew_every = lease.ttl / 3 if lease else None
-    renewed = timer_at = time.monotonic()
+    renewed = timer_at = resync_at = time.monotonic()
     try:
         while not stop.is_set() and not informer.stop.is_set():
             now = time.monotonic()
@@ -354,6 +362,10 @@ def run_informer(stop: threading.Event, lease: Lease | None, *, timeout_seconds:
                 if not lease.renew():
                     break
                 renewed = now
+            if now - resync_at >= settings.PODS_RESYNC_SECONDS and informer.synced():
+                resync_at = now
+                informer.resync()
+                continue
             if now - timer_at >= interval and informer.synced():
                 timer_at = now
                 with informer.wake:
