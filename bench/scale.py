@@ -322,7 +322,9 @@ def main(argv=None):
     api = Client(HTTP_X_TAPIS_TOKEN=dev_token(tenant=tenant, username=USER, ttl=3600))
     for n in sizes:
         with TemporaryDirectory() as tmp:
-            proc, kubeconfig = start_kubesim(Path(tmp), n)
+            # /12 ranges: a /16 (kubesim's default, as kubeadm's) holds 65,534 Services or Pods.
+            proc, kubeconfig = start_kubesim(Path(tmp), n, "--pod-cidr", "10.0.0.0/12",
+                                             "--service-cidr", "10.96.0.0/12")
             try:
                 settings.PODS_KUBECONFIG = str(kubeconfig)
                 settings.PODS_KUBE_NAMESPACE = "default"
