@@ -353,15 +353,25 @@ def run_informer(stop: threading.Event, lease: Lease | None, *, timeout_seconds:
         on_start(informer)
     informer.start()
     interval = settings.PODS_SWEEP_SECONDS
-    renew_every = lease.ttl / 3 if lease else None
-    renewed = timer_at = resync_at = time.monotonic()
+    if lease is not None:
+        # Renewed by a thread of its own: a long pass (the first one over 100,000 pods) must not
+        # let the lease lapse. Losing it stops the term; the fenced check guards each apply.
+        def keep():
+            while not informer.stop.wait(lease.ttl / 3) and not stop.is_set():
+                try:
+                    renewed = lease.renew()
+                except Exception as exc:  # noqa: BLE001 - Redis away: cannot prove we still lead
+                    logger.warning("informer: lease renewal failed: %s", exc)
+                    renewed = False
+                if not renewed:
+                    informer.stop.set()
+                    return
+
+        threading.Thread(target=keep, name="informer-lease", daemon=True).start()
+    timer_at = resync_at = time.monotonic()
     try:
         while not stop.is_set() and not informer.stop.is_set():
             now = time.monotonic()
-            if lease is not None and now - renewed >= renew_every:
-                if not lease.renew():
-                    break
-                renewed = now
             if now - resync_at >= settings.PODS_RESYNC_SECONDS and informer.synced():
                 resync_at = now
                 informer.resync()
@@ -372,10 +382,7 @@ def run_informer(stop: threading.Event, lease: Lease | None, *, timeout_seconds:
                     batch, informer.dirty = informer.dirty, set()
                 informer.plan(batch, timers=True)
                 continue
-            waits = [interval - (now - timer_at)]
-            if renew_every:
-                waits.append(renew_every - (now - renewed))
-            informer.run_once(max(0.01, min(waits)))
+            informer.run_once(max(0.01, min(interval - (now - timer_at), 0.5)))
     finally:
         informer.stop.set()
 

@@ -156,6 +156,8 @@ def test_a_410_relists_and_what_changed_meanwhile_is_applied(sim, make_pod, core
     sim.inject_fault(verb="WATCH", path="*/pods", status=410, times=1)
     sim.advance(30)
     wait_for(lambda: status_of(pod) == S.AVAILABLE, 15, "AVAILABLE after the relist")
+    wait_for(lambda: len([e for e in sim.journal() if e["method"] == "GET" and "watch" not in e["query"]
+                          and e["path"].endswith("/namespaces/default/pods")]) == 2, 15, "the relist")
     running.end()
     pod_reads = [e for e in sim.journal() if e["path"].endswith("/namespaces/default/pods")]
     faulted = [e for e in pod_reads if e["fault"] is not None]
