@@ -50,6 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="watch history length (older resourceVersions get 410)")
     p.add_argument("--fs-budget", default="2Gi",
                    help="bytes all simulated filesystems may hold together (quantity)")
+    p.add_argument("--pod-cidr", default="10.244.0.0/16",
+                   help="pod addresses (default 10.244.0.0/16: 65,534 pods; /12 for a million)")
+    p.add_argument("--service-cidr", default="10.96.0.0/16",
+                   help="ClusterIP range (default 10.96.0.0/16; Kubernetes allows up to a /12)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -59,7 +63,8 @@ async def _serve(args: argparse.Namespace) -> None:
                     node_cpu_quantity=args.node_cpu, node_memory_quantity=args.node_memory,
                     node_pods=args.node_pods, token=args.token or None,
                     require_auth=args.require_auth, rbac=args.rbac,
-                    history_size=args.history, fs_budget=args.fs_budget)
+                    history_size=args.history, fs_budget=args.fs_budget,
+                    pod_cidr=args.pod_cidr, service_cidr=args.service_cidr)
     server = Server(config, args.host, args.port)
     await server.start()
     token = config.token

@@ -373,7 +373,12 @@ PODS_GPU_RESOURCE = env.str("PODS_GPU_RESOURCE", default="nvidia.com/gpu", check
 PODS_STOP_GRACE_SECONDS = env.int("PODS_STOP_GRACE_SECONDS", default=30, min=0)
 
 # --- Reconciler ----------------------------------------------------------------------------------
+# The watcher's (informer's) timer interval: expired run clocks and stalled starts/stops.
 PODS_SWEEP_SECONDS = env.float("PODS_SWEEP_SECONDS", default=5.0, min=0.1)
+# The beat sweep: the safety net's full resync (lists everything; converges with no watcher).
+PODS_RESYNC_SECONDS = env.float("PODS_RESYNC_SECONDS", default=300.0, min=0.1)
+# The watcher's leader lease in Redis: a standby takes over within this long of the leader dying.
+PODS_LEADER_LEASE_SECONDS = env.float("PODS_LEADER_LEASE_SECONDS", default=6.0, min=0.5)
 # A pod starting (REQUESTED / SPAWNER SETUP / CREATING) with no Kubernetes pod for this long is
 # spawned again: its task was lost, its worker died, or the cluster was down.
 PODS_REDRIVE_SECONDS = env.int("PODS_REDRIVE_SECONDS", default=60, min=1)
@@ -407,8 +412,8 @@ PODS_UNSCHEDULABLE_SECONDS = env.int("PODS_UNSCHEDULABLE_SECONDS", default=300, 
 
 CELERY_BEAT_SCHEDULE.update({
     # Each run expires before the next is due, so a backlog never piles up.
-    "sweep-every-PODS_SWEEP_SECONDS": {
-        "task": "workers.sweep", "schedule": PODS_SWEEP_SECONDS, "options": {"expires": PODS_SWEEP_SECONDS},
+    "sweep-every-PODS_RESYNC_SECONDS": {
+        "task": "workers.sweep", "schedule": PODS_RESYNC_SECONDS, "options": {"expires": PODS_RESYNC_SECONDS},
     },
     "collect-logs-every-PODS_LOG_COLLECT_SECONDS": {
         "task": "workers.collect_logs", "schedule": PODS_LOG_COLLECT_SECONDS,

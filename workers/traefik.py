@@ -7,9 +7,19 @@ Traefik's HTTP provider polls it. Per networking entry:
 - ``tcp``: a TCP router on ``HostSNI(`url`)`` terminating TLS;
 - ``postgres``: the same with TLS passthrough (Postgres negotiates TLS itself);
 - ``local_only``: nothing (reachable inside the cluster only).
+
+At scale it is rendered once per change: :func:`cached_config` keys the rendered bytes by a
+version read in two aggregate queries (count, id sum, latest change times and networking hash
+of the AVAILABLE pods; the CORS approvals), and serves them with an ``ETag`` (a hash of the bytes) so Traefik's
+polls answer ``304 Not Modified`` when nothing changed.
 """
+import hashlib
+import threading
+
+import orjson
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, Func, IntegerField, Max, OuterRef, Sum, TextField
+from django.db.models.functions import Cast
 
 from core.permissions import PermissionLevel
 from pods.choices import PodStatus
@@ -127,3 +137,43 @@ def current_config() -> dict:
             .only("pod_id", "networking", "tenant__site_id", "tenant__tenant_id")
             .annotate(cors_approved=Exists(approved)).order_by("pk"))
     return render(pods)
+
+
+def config_version() -> tuple:
+    """Everything the configuration depends on that can change, in one query per table: which
+    pods are AVAILABLE (count, id sum, latest transition), their definitions (latest
+    ``update_ts`` and a sum of their networking's hashes, so even a direct edit counts) and who
+    is APPROVEDADMIN on them (the CORS vouching)."""
+    pods = Pod.objects.filter(status=PodStatus.AVAILABLE).aggregate(
+        n=Count("pk"), ids=Sum("pk"), changed=Max("status_changed_at"), updated=Max("update_ts"),
+        networking=Sum(Func(Cast("networking", TextField()), function="hashtext", output_field=IntegerField())))
+    approvals = PodPermission.objects.filter(level__gte=PermissionLevel.APPROVEDADMIN).aggregate(
+        n=Count("pk"), ids=Sum("pk"), pods=Sum("pod_id"))
+    rendering = (settings.PODS_PUBLIC_URL, settings.PODS_KUBE_NAMESPACE, settings.PODS_TRAEFIK_CERT_RESOLVER,
+                 settings.PODS_TRAEFIK_HTTP_ENTRYPOINT, settings.PODS_TRAEFIK_TCP_ENTRYPOINT)
+    return (pods["n"], pods["ids"], pods["changed"], pods["updated"], pods["networking"], approvals["n"], approvals["ids"],
+            approvals["pods"], rendering)
+
+
+_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+def cached_config() -> tuple[str, bytes]:
+    """``(etag, body)`` of the current configuration, rendered only when its version changed."""
+    version = config_version()
+    entry = _cache.get("entry")
+    if entry is not None and entry[0] == version:
+        return entry[1], entry[2]
+    with _cache_lock:  # one render per change in this process, however many requests wait
+        entry = _cache.get("entry")
+        if entry is not None and entry[0] == version:
+            return entry[1], entry[2]
+        body = orjson.dumps(current_config())
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        _cache["entry"] = (version, etag, body)
+        return etag, body
+
+
+def clear_cache() -> None:
+    _cache.clear()

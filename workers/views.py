@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from core.envelope import Envelope
 from workers import cluster_health, heartbeat
-from workers.traefik import current_config
+from workers.traefik import cached_config
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,9 @@ def traefik_config(request):
     answers only requests sending that shared secret (``X-Pods-Traefik-Config-Token``, which
     Traefik's HTTP provider sends through its ``headers`` option, or ``Authorization: Bearer``);
     anything else is a 403 that lists nothing.
+
+    Rendered once per change and served with an ``ETag``; a poll sending it back in
+    ``If-None-Match`` gets ``304 Not Modified`` with no body.
     """
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
@@ -131,4 +134,17 @@ def traefik_config(request):
                                                    f"PODS_TRAEFIK_CONFIG_TOKEN (header {TRAEFIK_TOKEN_HEADER}, "
                                                    "or Authorization: Bearer)."}),
                             status=403, content_type="application/json")
-    return HttpResponse(json.dumps(current_config()), content_type="application/json")
+    etag, body = cached_config()
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in _etags(request.headers.get("If-None-Match", "")):
+        return HttpResponse(status=304, headers=headers)
+    return HttpResponse(body, content_type="application/json", headers=headers)
+
+
+def _etags(header: str) -> set:
+    """The entity tags of an ``If-None-Match`` header (``*`` matches any; weak ones compare too)."""
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+    if "*" in tags:
+        etag, _ = cached_config()
+        tags.add(etag)
+    return tags

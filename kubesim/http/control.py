@@ -70,6 +70,7 @@ def routes(cluster) -> list[web.RouteDef]:
         web.post("/_kubesim/settle",
                  wrap(lambda r, b: control.settle(c, float(b.get("max_seconds", 300))))),
         web.post("/_kubesim/reset", wrap(lambda r, b: control.reset(c))),
+        web.post("/_kubesim/bulk", wrap(lambda r, b: control.bulk_create(c, **b))),
         web.get("/_kubesim/scenarios", wrap(lambda r, b: control.scenarios(c))),
         web.post("/_kubesim/scenarios", wrap(lambda r, b: control.set_scenario(c, **b))),
         web.delete("/_kubesim/scenarios", wrap(lambda r, b: control.clear_scenarios(c))),

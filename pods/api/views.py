@@ -48,6 +48,30 @@ UPDATE_NOTE = ["Pod will require restart when updating command, environment_vari
                "status_requested, volume_mounts, networking, or resources."]
 
 
+MAX_LIST_LIMIT = 1_000_000
+
+
+def list_window(request) -> tuple[int | None, int]:
+    """The optional ``limit`` and ``skip`` query parameters of a list (tapipy passes them through
+    ``_tapis_query_parameters``); ``(None, 0)`` when absent: the whole list, as upstream's."""
+    values = {}
+    for name, minimum in (("limit", -1), ("skip", 0)):
+        raw = request.query_params.get(name)
+        if raw is None:
+            continue
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = None
+        if value is None or not minimum <= value <= MAX_LIST_LIMIT:
+            low = "-1 (no limit)" if minimum < 0 else "0"
+            raise exceptions.ValidationError(
+                f"Query parameter {name} must be a whole number from {low} to {MAX_LIST_LIMIT}, not {raw!r}.")
+        values[name] = value
+    limit = values.get("limit", -1)
+    return (None if limit == -1 else limit), values.get("skip", 0)
+
+
 def _flag(name, description):
     return OpenApiParameter(name, OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
                             description=description)
@@ -95,11 +119,22 @@ class PodViewSet(viewsets.GenericViewSet):
 
     # --- CRUD -----------------------------------------------------------------------------------
 
-    @extend_schema(operation_id="list_pods", responses=PodResponseSerializer(many=True))
+    @extend_schema(operation_id="list_pods", responses=PodResponseSerializer(many=True), parameters=[
+        OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
+                         description="At most this many pods (by pod_id); absent or -1: all of them."),
+        OpenApiParameter("skip", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
+                         description="Leave out this many pods first (by pod_id)."),
+    ])
     def list(self, request):
         principal = request.user
-        result = wire_pods(Pod.objects.visible_to(principal).order_by("pod_id"))
+        limit, skip = list_window(request)
+        pods = Pod.objects.visible_to(principal).order_by("pod_id")
+        if limit is not None or skip:
+            pods = pods[skip:skip + limit] if limit is not None else pods[skip:]
+        result = wire_pods(pods)
         metadata = {}
+        if limit is not None or skip:
+            metadata["limit"], metadata["skip"] = (-1 if limit is None else limit), skip
         if principal.admin_mode:
             own = (PodPermission.objects.filter(pod__tenant=principal.tenant, username=principal.username)
                    .values_list("pod__pod_id", flat=True).order_by("pod__pod_id"))

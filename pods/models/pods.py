@@ -130,7 +130,13 @@ class Pod(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "pod_id"], name="pod_unique_per_tenant"),
         ]
-        indexes = [models.Index(fields=["status"], name="pod_status_idx")]
+        indexes = [
+            models.Index(fields=["status"], name="pod_status_idx"),
+            # The watcher's timers, every PODS_SWEEP_SECONDS at any scale: run clocks that
+            # expired, starts and stops that stalled (workers/informer.py).
+            models.Index(fields=["status", "time_to_stop_ts"], name="pod_status_ttl_idx"),
+            models.Index(fields=["status", "status_changed_at"], name="pod_status_changed_idx"),
+        ]
 
     def __str__(self):
         return f"{self.pod_id} ({self.tenant_id})"

@@ -92,10 +92,11 @@ def watch_until(cluster, condition, advance):
 
     def run():
         try:
-            watch_forever(stop, timeout_seconds=2)
+            watch_forever(stop, timeout_seconds=2, on_start=informers.append)
         finally:
             connection.close()
 
+    informers = []
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
@@ -105,6 +106,11 @@ def watch_until(cluster, condition, advance):
             assert time.monotonic() < deadline, f"the watcher did not apply the change{refusals(cluster)}"
             cluster.advance(advance)
             time.sleep(0.2)
+        # Every kind listed, and its watch opened (what the Role is measured against).
+        while not (informers and informers[-1].synced()):
+            assert time.monotonic() < deadline, "the watcher never listed every kind"
+            time.sleep(0.05)
+        time.sleep(0.5)
     finally:
         stop.set()
         thread.join(10)

@@ -20,6 +20,7 @@ SPEED = 20.0  # virtual seconds per wall second: a 30 s kubelet step takes 1.5 s
 PODS_NAMESPACE = "pods-workloads"  # where deploy/overlays/production runs user pods
 WORKER_SETTINGS = {
     "PODS_SWEEP_SECONDS": "1",
+    "PODS_RESYNC_SECONDS": "1",  # the full resync as often as the timers: converge fast without a watcher
     "PODS_LOG_COLLECT_SECONDS": "1",
     "PODS_STOP_GRACE_SECONDS": "2",
     "PODS_REDRIVE_SECONDS": "4",

@@ -85,3 +85,31 @@ def test_a_token_protects_the_proxy_configuration(make_pod, client, settings, pa
         response = client.get(path, **headers)
         assert response.status_code == 200
         assert pod.k8_name in response.json()["http"]["routers"]
+
+
+def test_rendered_once_per_change_and_answered_304_while_unchanged(make_pod, client, django_assert_max_num_queries):
+    from workers import traefik
+
+    pod = make_pod(networking={"default": {"protocol": "http", "port": 5000}})
+    Pod.objects.filter(pk=pod.pk).update(status=PodStatus.AVAILABLE)
+    first = client.get("/traefik-config")
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and pod.k8_name in first.json()["http"]["routers"]
+    # Unchanged: the version's two aggregate queries, no render; 304 with no body when asked.
+    with django_assert_max_num_queries(2):
+        again = client.get("/traefik-config")
+    assert again.content == first.content and again["ETag"] == etag
+    with django_assert_max_num_queries(2):
+        cached = client.get("/traefik-config", HTTP_IF_NONE_MATCH=f'W/{etag}, "other"')
+    assert cached.status_code == 304 and cached.content == b"" and cached["ETag"] == etag
+    assert client.get("/traefik-config", HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+    # Any change the configuration depends on is a new version: a definition edited even
+    # behind the service's back, a pod leaving AVAILABLE.
+    networking = Pod.objects.get(pk=pod.pk).networking
+    Pod.objects.filter(pk=pod.pk).update(networking={"default": {**networking["default"], "port": 5001}})
+    edited = client.get("/traefik-config", HTTP_IF_NONE_MATCH=etag)
+    assert edited.status_code == 200 and edited["ETag"] != etag
+    assert edited.json()["http"]["services"][pod.k8_name]["loadBalancer"]["servers"][0]["url"].endswith(":5001")
+    Pod.objects.filter(pk=pod.pk).update(status=PodStatus.STOPPED)
+    assert client.get("/traefik-config", HTTP_IF_NONE_MATCH=edited["ETag"]).json()["http"]["routers"] == {}
+    traefik.clear_cache()

@@ -120,8 +120,10 @@ __all__ = ["create", "read", "delete", "list_managed", "list_warning_events", "r
            "AlreadyExists", "NotFound"]
 
 
-def watch_managed_pods(resource_version: str, *, timeout_seconds: int = 300):
-    """Yield ``(type, raw_object)`` for changes to managed Pods after ``resource_version``.
+def watch_changes(kind: str, resource_version: str, *, timeout_seconds: int = 300):
+    """Yield ``(type, raw_object)`` for changes after ``resource_version`` to the managed Pods
+    (``pod``) or Services (``service``), or to the namespace's Warning events (``event``):
+    the same selection as :func:`list_managed` and :func:`list_warning_events`.
 
     Ends when the server closes the watch (``timeout_seconds``). A resourceVersion too old to
     resume from raises KubeError with status 410: list again and resume from the list's.
@@ -129,10 +131,14 @@ def watch_managed_pods(resource_version: str, *, timeout_seconds: int = 300):
     from kubernetes import watch
 
     api = kube_client.core_v1()
+    fn, selection = {
+        "pod": (api.list_namespaced_pod, {"label_selector": MANAGED_SELECTOR}),
+        "service": (api.list_namespaced_service, {"label_selector": MANAGED_SELECTOR}),
+        "event": (api.list_namespaced_event, {"field_selector": "type=Warning"}),
+    }[kind]
     stream = watch.Watch().stream(
-        api.list_namespaced_pod, kube_client.namespace(), label_selector=MANAGED_SELECTOR,
-        resource_version=resource_version, allow_watch_bookmarks=True, timeout_seconds=timeout_seconds,
-        _request_timeout=timeout_seconds + 30)
+        fn, kube_client.namespace(), resource_version=resource_version, allow_watch_bookmarks=True,
+        timeout_seconds=timeout_seconds, _request_timeout=timeout_seconds + 30, **selection)
     try:
         for event in stream:
             yield event["type"], event.get("raw_object") or {}
@@ -141,3 +147,8 @@ def watch_managed_pods(resource_version: str, *, timeout_seconds: int = 300):
         if translated is exc:
             raise
         raise translated from exc
+
+
+def watch_managed_pods(resource_version: str, *, timeout_seconds: int = 300):
+    """Changes to managed Pods after ``resource_version`` (see :func:`watch_changes`)."""
+    return watch_changes("pod", resource_version, timeout_seconds=timeout_seconds)
