@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pods', '0006_volumes'),
+        ('pods', '0008_parity'),
         ('templates_catalog', '0002_tenants_moved'),
         ('tenancy', '0002_security'),
     ]
