@@ -5,6 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# Two test processes (pytest-xdist), one per core: each gets its own database and Celery queue.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-faults install services setup lint bench clean
 

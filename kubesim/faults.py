@@ -12,6 +12,9 @@ What it does, in order:
 * ``drop="after"`` - apply the request, then close the connection without a
   response (the write happened, the client sees a dropped connection).
 
+A ``drop`` rule without ``times`` is an outage: it also cuts the open watch streams it matches
+(within a second), as an API server going away does.
+
 The control API itself (``/_kubesim/``) is never subject to faults.
 """
 
@@ -89,6 +92,10 @@ class FaultInjector:
     def clear(self) -> None:
         """Remove every rule."""
         self.rules.clear()
+
+    def cuts_watch(self, path: str) -> bool:
+        """Whether an outage rule (``drop``, no ``times``) cuts an open watch on ``path``."""
+        return any(f.drop and f.times is None and f.matches("GET", path, True) for f in list(self.rules))
 
     def take(self, method: str, path: str, is_watch: bool) -> Fault | None:
         """The first matching rule, consuming one of its ``times``."""

@@ -22,6 +22,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
+import urllib3
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
@@ -218,6 +219,9 @@ class Informer:
         self.applied = 0  # pods planned, for operators and benchmarks
         self.passes = 0
         self._health_at = 0.0
+        # Kinds whose list succeeded and whose watch has not failed since: while every kind's
+        # stream is open, the cluster is reachable, and saying so costs no request.
+        self.watching = dict.fromkeys(KINDS, False)
 
     # -- the watches ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -235,6 +239,12 @@ class Informer:
                 self.dirty |= uids
                 self.wake.notify()
 
+    def still_healthy(self) -> None:
+        """Called by the timers: refresh the cluster observation while every watch is open, so
+        an idle cluster does not read as "unknown" (stale) in /healthcheck."""
+        if all(self.watching.values()):
+            self._healthy(True)
+
     def _healthy(self, ok: bool, error: str = "") -> None:
         now = time.monotonic()
         if not ok or now - self._health_at > 10:
@@ -250,6 +260,7 @@ class Informer:
                     listed = kube.list_managed(kind) if kind != "event" else kube.list_warning_events()
                     version = listed["metadata"]["resourceVersion"]
                     self._mark(self.mirror.replace(kind, listed.get("items", []), version))
+                    self.watching[kind] = True
                     self._healthy(True)
                 for event_type, obj in kube.watch_changes(kind, version, timeout_seconds=self.timeout_seconds):
                     if self.stop.is_set():
@@ -260,8 +271,9 @@ class Informer:
                     self._mark(self.mirror.apply(kind, event_type, obj))
                     version = self.mirror.versions[kind] or version
                     self._healthy(True)
-            except KubeError as exc:
-                if exc.status == 410:
+            except (KubeError, OSError, urllib3.exceptions.HTTPError) as exc:
+                self.watching[kind] = False
+                if getattr(exc, "status", None) == 410:
                     logger.info("informer: %s resourceVersion %s expired; listing again", kind, version)
                 else:
                     logger.warning("informer: %s: %s; listing again in %.0f s", kind, exc, backoff)
@@ -270,6 +282,7 @@ class Informer:
                     backoff = min(backoff * 2, 10.0)
                 version = None  # a gap: what happened meanwhile is only known from a new list
             except Exception:  # noqa: BLE001 - a watch must outlive any one bad event
+                self.watching[kind] = False
                 logger.exception("informer: %s: unexpected error; listing again in %.0f s", kind, backoff)
                 version = None
                 self.stop.wait(backoff)
@@ -390,6 +403,7 @@ def run_informer(stop: threading.Event, lease: Lease | None, *, timeout_seconds:
                 with informer.wake:
                     batch, informer.dirty = informer.dirty, set()
                 informer.plan(batch, timers=True)
+                informer.still_healthy()
                 continue
             informer.run_once(max(0.01, min(interval - (now - timer_at), 0.5)))
     finally:

@@ -148,7 +148,7 @@ async def serve_watch(request: web.Request, cluster, resource: Resource, namespa
     resp.enable_chunked_encoding()
     try:
         await resp.prepare(request)
-        await _pump(watcher, resp, timeout, bookmarks, cluster)
+        await _pump(watcher, resp, timeout, bookmarks, cluster, request)
     except ConnectionError:
         pass  # the client went away (Watch.stop() closes the socket abruptly)
     finally:
@@ -156,8 +156,12 @@ async def serve_watch(request: web.Request, cluster, resource: Resource, namespa
     return resp
 
 
+# How often an idle watch looks whether an outage rule (kubesim.faults) should cut it.
+OUTAGE_CHECK_SECONDS = 1.0
+
+
 async def _pump(watcher: Watcher, resp: web.StreamResponse, timeout: int | None,
-                bookmarks: bool, cluster) -> None:
+                bookmarks: bool, cluster, request: web.Request) -> None:
     deadline = time.monotonic() + timeout if timeout else None
     interval = cluster.config.bookmark_interval
     next_bookmark = time.monotonic() + interval
@@ -169,6 +173,11 @@ async def _pump(watcher: Watcher, resp: web.StreamResponse, timeout: int | None,
             continue
         if watcher.closed:
             break
+        if cluster.faults.cuts_watch(request.path):
+            # An outage: the connection goes away without an end, as with a dead API server.
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError("kubesim outage")
         now = time.monotonic()
         if deadline is not None and now >= deadline:
             if bookmarks:
@@ -182,6 +191,7 @@ async def _pump(watcher: Watcher, resp: web.StreamResponse, timeout: int | None,
         wait = next_bookmark - now if bookmarks else 3600.0
         if deadline is not None:
             wait = min(wait, deadline - now)
+        wait = min(wait, OUTAGE_CHECK_SECONDS)
         watcher.wakeup.clear()
         try:
             await asyncio.wait_for(watcher.wakeup.wait(), max(0.0, wait))

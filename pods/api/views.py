@@ -65,8 +65,8 @@ def list_window(request) -> tuple[int | None, int]:
             value = None
         if value is None or not minimum <= value <= MAX_LIST_LIMIT:
             low = "-1 (no limit)" if minimum < 0 else "0"
-            raise exceptions.ValidationError(
-                f"Query parameter {name} must be a whole number from {low} to {MAX_LIST_LIMIT}, not {raw!r}.")
+            raise exceptions.ValidationError({name: [
+                f"must be a whole number from {low} to {MAX_LIST_LIMIT} (query parameter), not {raw!r}."]})
         values[name] = value
     limit = values.get("limit", -1)
     return (None if limit == -1 else limit), values.get("skip", 0)

@@ -14,6 +14,7 @@ USED_WITHOUT_IMPORT = {
     "pytest-django": ("pytest.ini", "DJANGO_SETTINGS_MODULE"),
     "whitenoise": ("pods_project/settings.py", '"whitenoise.middleware.WhiteNoiseMiddleware"'),
     "import-linter": ("Makefile", "bin/lint-imports"),  # the layering contracts
+    "pytest-xdist": ("Makefile", "PYTEST_ARGS ?= -n 2"),  # make test's two processes
     "drf-spectacular-sidecar": ("pods_project/settings.py", '"drf_spectacular_sidecar"'),  # an app: its static files
     "python-json-logger": ("pods_project/settings.py", '"pythonjsonlogger.json.JsonFormatter"'),  # LOG_FORMAT=json
 }

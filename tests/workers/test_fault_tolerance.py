@@ -85,7 +85,7 @@ def test_pod_endpoints_answer_503_when_the_database_does_not_answer(client_for, 
     connection.settings_dict["PORT"] = "1"  # nothing listens there: the driver's own refusal
     try:
         for response in (alice.get("/v3/pods"), alice.get("/v3/pods/x"),
-                         alice.post("/v3/pods", {"pod_id": "x", "image": "kubesim/web:1"}, format="json")):
+                         alice.post("/v3/pods", {"pod_id": "dbdown", "image": "kubesim/web:1"}, format="json")):
             assert response.status_code == 503, response.content
             assert response["Content-Type"] == "application/json"
             assert response["Retry-After"] == "5"
