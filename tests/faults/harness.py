@@ -21,8 +21,10 @@ import subprocess
 import sys
 import threading
 import time
+import tempfile
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -294,6 +296,26 @@ class Stack:
         return {pod_id: (status, wants, str(uid), str(instance) if instance else None)
                 for pod_id, status, wants, uid, instance in
                 self.pg.query("SELECT pod_id, status, status_requested, uid, instance_id FROM pods_pod")}
+
+
+@contextmanager
+def private_stack(base: Path, name: str, **stack_options):
+    """A whole stack on private Postgres, Redis and kubesim, started, then torn down (logs kept
+    in ``base``). Postgres runs as the postgres user, who cannot enter pytest's private
+    temporary directory, so its data lives in a directory of its own."""
+    pg_dir = Path(tempfile.mkdtemp(prefix=f"pods-{name}-pg-"))
+    pg, redis, sim = PrivatePostgres(pg_dir).init(), PrivateRedis(base / "redis").start(), Kubesim(base).start()
+    stack = Stack(base, pg, redis, sim, **stack_options)
+    try:
+        stack.prepare().start()
+        yield stack
+    finally:
+        stack.stop()
+        sim.stop()
+        redis.kill()
+        pg.stop()
+        shutil.rmtree(pg_dir, ignore_errors=True)
+        print(f"\n{name} stack logs: {base}")
 
 
 class Load:

@@ -22,29 +22,13 @@ REDIS_DOWN, PG_DOWN, CLUSTER_DOWN = 60, 20, 60
 @pytest.fixture(scope="module")
 def fault_stack(tmp_path_factory):
     """This module's own stack: two beats (the shared one has one)."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from tests.faults.conftest import _needs_binaries
-    from tests.faults.harness import Kubesim, PrivatePostgres, PrivateRedis, Stack
+    from tests.faults.harness import private_stack
 
     _needs_binaries()
-    base = tmp_path_factory.mktemp("campaign")
-    pg_dir = Path(tempfile.mkdtemp(prefix="pods-campaign-pg-"))
-    pg, redis, sim = PrivatePostgres(pg_dir).init(), PrivateRedis(base / "redis").start(), Kubesim(base).start()
-    stack = Stack(base, pg, redis, sim, beats=2,
-                  extra_env={"PODS_USER_MAX_PODS": "100000", "PODS_TENANT_MAX_PODS": "100000"})
-    try:
-        stack.prepare().start()
+    with private_stack(tmp_path_factory.mktemp("campaign"), "campaign", beats=2,
+                       extra_env={"PODS_USER_MAX_PODS": "100000", "PODS_TENANT_MAX_PODS": "100000"}) as stack:
         yield stack
-    finally:
-        stack.stop()
-        sim.stop()
-        redis.kill()
-        pg.stop()
-        shutil.rmtree(pg_dir, ignore_errors=True)
-        print(f"\ncampaign logs: {base}")
 
 
 def _report(load, name, since, until):
