@@ -183,7 +183,8 @@ class Plan:
             if requested_at is not None and pod.status == S.AVAILABLE:
                 metrics.SPAWN_SECONDS.observe(max(0.0, (self.now - requested_at).total_seconds()))
             if pod.status == S.AVAILABLE:
-                _send_collect_logs(pod.pk)  # the first lines are readable right away
+                # The first lines are readable right away; the periodic pass follows.
+                send_task("workers.collect_pod_logs", pod.pk)
         updated = _write_containers(self.container_updates)
         for row in self.ttl_expired:
             request_status(_stub(row), requested=RequestedStatus.OFF, actor=ACTOR,
@@ -347,13 +348,6 @@ def _is_uuid(value) -> bool:
 
 
 def _enqueue(pod_pks, *, queue_idle: bool = True):
-    within = min(settings.PODS_REDRIVE_IDLE_SECONDS, settings.PODS_REDRIVE_SECONDS) if queue_idle \
-        else settings.PODS_REDRIVE_SECONDS
-    for pk in backlog.not_nudged_recently(pod_pks, within=within):
+    for pk in backlog.not_nudged_recently(pod_pks, within=redrive_seconds(queue_idle)):
         wake_reconciler(pk)
 
-
-def _send_collect_logs(pod_pk: int) -> None:
-    """Collect a pod's logs now (it just turned AVAILABLE); the periodic pass follows. The send
-    never raises nor waits on a broker that is down (pods.dispatch)."""
-    send_task("workers.collect_pod_logs", pod_pk)
