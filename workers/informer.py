@@ -43,6 +43,7 @@ LEASE_NAME = "watch_cluster"
 KINDS = ("pod", "service", "event")
 ROW_VALUES = (*ROW_FIELDS, "tenant__site_id", "tenant__tenant_id")
 BATCH = 2000  # dirty pods per query
+SETTLE_SECONDS = 5.0  # how far the mirror may lag behind what the sweep saw (see Plan.observed_since)
 
 
 def _trim_pod(obj: dict) -> dict:
@@ -214,6 +215,7 @@ class Informer:
         self.lease = lease
         self.mirror = Mirror()
         self.dirty: set = set()
+        self.later: dict = {}  # uid -> time.monotonic() to plan it again (deferred)
         self.wake = threading.Condition()
         self.threads: list[threading.Thread] = []
         self.applied = 0  # pods planned, for operators and benchmarks
@@ -231,7 +233,24 @@ class Informer:
             self.threads.append(thread)
 
     def synced(self) -> bool:
-        return self.mirror.synced >= set(KINDS)
+        """Every kind listed, and every watch open: a kind whose stream broke is only known
+        again from its next list, so nothing is decided from the mirror in between (after an
+        outage the mirror lacks everything created meanwhile)."""
+        return self.mirror.synced >= set(KINDS) and all(self.watching.values())
+
+    def _defer(self, uids: list) -> None:
+        """Rows a plan could not judge yet (see ``Plan.observed_since``): planned again later."""
+        due = time.monotonic() + SETTLE_SECONDS
+        for uid in uids:
+            self.later.setdefault(uid, due)
+
+    def take_due(self) -> set:
+        """The deferred uids whose time came."""
+        now = time.monotonic()
+        due = {uid for uid, at in self.later.items() if at <= now}
+        for uid in due:
+            del self.later[uid]
+        return due
 
     def _mark(self, uids: set) -> None:
         if uids:
@@ -330,7 +349,9 @@ class Informer:
                      if row["uid"] not in seen]
         if not rows:
             return 0
-        plan = Plan(now, redrive_seconds=redrive)
+        # The watches deliver in milliseconds, but a loaded process may apply an event seconds
+        # after the sweep's own list saw it (and made the row AVAILABLE).
+        plan = Plan(now, redrive_seconds=redrive, observed_since=now - timedelta(seconds=SETTLE_SECONDS))
         if redrive is not None:
             plan.queue_idle = queue_idle
         for row in rows:
@@ -342,6 +363,7 @@ class Informer:
             self.stop.set()
             return 0
         plan.apply()
+        self._defer(plan.deferred)
         self.applied += len(rows)
         self.passes += 1
         return len(rows)
@@ -402,7 +424,7 @@ def run_informer(stop: threading.Event, lease: Lease | None, *, timeout_seconds:
                 timer_at = now
                 with informer.wake:
                     batch, informer.dirty = informer.dirty, set()
-                informer.plan(batch, timers=True)
+                informer.plan(batch | informer.take_due(), timers=True)
                 informer.still_healthy()
                 continue
             informer.run_once(max(0.01, min(interval - (now - timer_at), 0.5)))

@@ -95,10 +95,16 @@ class Plan:
     Used by the sweep for every pod, and by the cluster watch for the one pod an event is about.
     """
 
-    def __init__(self, now, *, redrive_seconds: float | None = None):
+    def __init__(self, now, *, redrive_seconds: float | None = None, observed_since=None):
         self.now = now
+        # What Kubernetes showed is known to be current only from ``observed_since`` on (the
+        # sweep: when its lists began; the informer: a margin for the watch's delivery lag).
+        # A row that became AVAILABLE after that may have been concluded from a newer look at
+        # the cluster than this one: its pod's absence here proves nothing yet.
+        self.observed_since = now if observed_since is None else observed_since
         self.changes, self.container_updates, self.to_reconcile, self.ttl_expired = [], [], [], []
         self.reconciles = []
+        self.deferred = []  # uids judged from too old a look: plan them again later
         self.queue_idle = True  # the sweep says otherwise when spawns are waiting in the broker
         self.start_requested_at = {}  # pk -> the start request of a run reaching AVAILABLE now
         self.redrive_before = now - timedelta(
@@ -126,7 +132,9 @@ class Plan:
             return
 
         if kpod is None:
-            if status == S.AVAILABLE:
+            if status == S.AVAILABLE and row["status_changed_at"] >= self.observed_since:
+                self.deferred.append(str(row["uid"]))
+            elif status == S.AVAILABLE:
                 self.changes.append(Change(_stub(row), S.REQUESTED, (S.AVAILABLE,), {"status_container": {
                     "message": "The Kubernetes pod disappeared; starting it again."}}, "pod vanished"))
                 self.to_reconcile.append(row["pk"])
@@ -236,7 +244,8 @@ def _sweep(report: SweepReport) -> None:
         if rows else {}
 
     queue_idle = backlog.spawn_queue_length() == 0
-    plan = Plan(now, redrive_seconds=redrive_seconds(queue_idle))
+    # ``now`` was taken before the lists: a row that moved after it is newer than what they show.
+    plan = Plan(now, redrive_seconds=redrive_seconds(queue_idle), observed_since=now)
     plan.queue_idle = queue_idle
     expected_instance = {}  # uid -> instance id whose objects may legitimately exist
     for row in rows:

@@ -3,9 +3,11 @@ kubesim through the real client and the real Redis and Postgres."""
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from pods.choices import PodStatus as S
 from pods.models import Pod
@@ -207,3 +209,59 @@ def test_plan_reads_only_the_changed_rows(sim, make_pod, django_assert_max_num_q
     pods = [make_pod(pod_id=f"q{i}") for i in range(5)]
     with django_assert_max_num_queries(1):
         assert informer.plan({str(pods[0].uid)}) in (0, 1)
+
+
+def _mirrored_but_empty(informer):
+    for kind in ("pod", "service", "event"):
+        informer.mirror.replace(kind, [], "1")
+        informer.watching[kind] = True
+
+
+def test_nothing_is_decided_while_a_watch_is_broken(sim, make_pod):
+    """After an outage the mirror lacks whatever was created meanwhile: until the kind is listed
+    again, a row the sweep made AVAILABLE must not read as "its pod vanished"."""
+    informer = Informer()
+    _mirrored_but_empty(informer)
+    pod = make_pod()
+    Pod.objects.filter(pk=pod.pk).update(status=S.AVAILABLE, instance_id=uuid.uuid4(),
+                                         status_changed_at=timezone.now() - timedelta(minutes=5))
+    informer.watching["pod"] = False  # its stream broke
+    assert not informer.synced()
+    informer.dirty = {str(pod.uid)}
+    assert informer.run_once(0.01) == 0
+    assert informer.dirty == {str(pod.uid)} and status_of(pod) == S.AVAILABLE
+    informer.watching["pod"] = True  # listed again: the mirror is current, and the pod is gone
+    assert informer.run_once(0.01) == 1
+    assert status_of(pod) == S.REQUESTED
+
+
+def test_a_row_newer_than_the_mirror_is_planned_again_later_not_judged_vanished(sim, make_pod):
+    informer = Informer()
+    _mirrored_but_empty(informer)
+    pod = make_pod()
+    Pod.objects.filter(pk=pod.pk).update(status=S.AVAILABLE, instance_id=uuid.uuid4(), status_changed_at=timezone.now())
+    # Made AVAILABLE a moment ago (by the sweep's newer list): the mirror may not have the pod yet.
+    assert informer.plan({str(pod.uid)}) == 1
+    assert status_of(pod) == S.AVAILABLE and str(pod.uid) in informer.later
+    assert informer.take_due() == set()  # not yet
+    informer.later[str(pod.uid)] = 0  # its time came, and still no pod in the mirror: it did vanish
+    Pod.objects.filter(pk=pod.pk).update(status_changed_at=timezone.now() - timedelta(seconds=60))
+    assert informer.plan(informer.take_due()) == 1
+    assert status_of(pod) == S.REQUESTED and informer.later == {}
+
+
+def test_the_sweep_does_not_judge_a_pod_that_became_available_after_its_lists(sim, make_pod):
+    from workers.sweep import Plan
+
+    pod = make_pod()
+    Pod.objects.filter(pk=pod.pk).update(status=S.AVAILABLE, instance_id=uuid.uuid4(), status_changed_at=timezone.now())
+    from workers.sweep import ROW_FIELDS
+
+    row = Pod.objects.filter(pk=pod.pk).values(*ROW_FIELDS).get()
+    looked = row["status_changed_at"] - timedelta(seconds=1)  # the lists began before the row moved
+    plan = Plan(timezone.now(), observed_since=looked)
+    plan.row(row, pod.k8_name, None, service_present=False, pod_warnings=[])
+    assert plan.changes == [] and plan.to_reconcile == [] and plan.deferred == [str(pod.uid)]
+    plan = Plan(timezone.now(), observed_since=row["status_changed_at"] + timedelta(seconds=1))
+    plan.row(row, pod.k8_name, None, service_present=False, pod_warnings=[])
+    assert [c.to for c in plan.changes] == [S.REQUESTED] and plan.to_reconcile == [pod.pk]
