@@ -162,8 +162,9 @@ def remove_objects_of_deleted_pod(k8_name: str, pod_uid) -> None:
     transaction.on_commit(lambda: _send(REMOVE_OBJECTS_TASK, k8_name, str(pod_uid)))
 
 
-def _send(task: str, *args) -> bool:
-    """Publish a task now (after the commit); see :mod:`pods.dispatch` for why it never raises."""
-    from pods.dispatch import send_task
+def _send(task: str, *args) -> None:
+    """Publish a task (after the commit), from the request or the process's sender thread; see
+    :mod:`pods.dispatch` for why it never raises."""
+    from pods.dispatch import send_soon
 
-    return send_task(task, *args)
+    send_soon(task, *args)

@@ -282,6 +282,8 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = PODS_BROKER_CONNECT_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = PODS_BROKER_SOCKET_TIMEOUT
 # After a failed send, a process skips sends for this long (the sweep converges those pods).
 PODS_ENQUEUE_BACKOFF_SECONDS = env.float("PODS_ENQUEUE_BACKOFF_SECONDS", default=2.0, min=0)
+# Requests hand their wake-ups to a sender thread instead of waiting for the publish (pods/dispatch.py).
+PODS_ENQUEUE_IN_BACKGROUND = env.bool("PODS_ENQUEUE_IN_BACKGROUND", default=True)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240, min=1)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300, min=1)
 if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:

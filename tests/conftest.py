@@ -57,11 +57,14 @@ def _plain_static_storage(settings):
 @pytest.fixture(autouse=True)
 def _fresh_tenant_cache():
     """Each test's tenants are new rows (the last test's were rolled back): start from an empty cache."""
+    from templates_catalog.models.images import forget_entries
     from tenancy import cache
 
     cache.clear()
+    forget_entries()
     yield
     cache.clear()
+    forget_entries()
 
 
 @pytest.fixture(autouse=True)

@@ -27,3 +27,7 @@ from pods_project.settings import *  # noqa: E402,F401,F403
 from pods_project.settings import DATABASES  # noqa: E402
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A test that reads the broker right after a request must find the wake-up there: sends happen on
+# the request. tests/pods/test_dispatch.py and the e2e stack (tests/e2e/conftest.py) run the
+# production mode, the sender thread.
+PODS_ENQUEUE_IN_BACKGROUND = False

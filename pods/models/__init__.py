@@ -5,6 +5,7 @@ from .logs import PodLogRun
 from .permissions import PodPermission
 from .pods import Pod, PodQuerySet, k8s_name, visible_pod
 from .secrets import PodSecret, SecretPermission, SecretScope
+from .usage import PodUsage, UsageScope
 from .volumes import (
     Snapshot,
     SnapshotPermission,
@@ -17,7 +18,7 @@ from .volumes import (
 
 __all__ = [
     "Pod", "PodCredentials", "PodEvent", "PodEventKind", "PodLogRun", "PodPermission",
-    "PodQuerySet", "PodSecret", "SecretPermission", "SecretScope", "Snapshot", "SnapshotPermission",
+    "PodQuerySet", "PodSecret", "PodUsage", "UsageScope", "SecretPermission", "SecretScope", "Snapshot", "SnapshotPermission",
     "StorageEvent", "StorageServer", "StorageStatus", "Volume", "VolumePermission", "k8s_name",
     "visible_pod",
 ]

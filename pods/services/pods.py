@@ -8,9 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Q, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
@@ -24,7 +22,7 @@ from pods.lifecycle import (
     transition,
     wake_reconciler,
 )
-from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission
+from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission, PodUsage, UsageScope
 from pods.models.pods import DEFAULT_TIME_TO_STOP
 from podspec import images
 from podspec.merge import MERGED_FIELDS
@@ -107,40 +105,45 @@ def _check_not_denied(tenant, image: str) -> None:
             f"'{tenant.tenant_id}' by its image allow-list."]})
 
 
-def _check_quotas(tenant: Tenant, *, new_pods: int, cpu: int, mem: int, exclude_pk=None,
-                  creator: str | None = None) -> None:
-    """403 naming the quota when adding ``new_pods`` pods / ``cpu`` / ``mem`` would exceed it.
+def _check_quotas(tenant: Tenant, *, creator: str | None = None, add_pods: int = 0, add_cpu: int = 0,
+                  add_mem: int = 0, lock: bool = False) -> None:
+    """403 naming the quota when the tenant's counted use plus the ``add_*`` deltas exceeds it.
 
-    Every pod counts, running or not: a stopped pod can be started at any time. Pod counts have
+    Every pod counts, running or not: a stopped pod can be started at any time. The use comes
+    from the counters Postgres keeps (:mod:`pods.models.usage`): a create checks after its insert,
+    whose trigger has already counted the new pod and holds the tenant's counter row until the
+    commit, so concurrent creates cannot both squeeze under a limit. An update checks before
+    writing, with ``lock`` (the same row, taken first) and the change as deltas. Pod counts have
     site defaults (``PODS_TENANT_MAX_PODS`` per tenant, ``PODS_USER_MAX_PODS`` per creating user)
-    that a tenant's own values replace. The caller holds the tenant row lock, so concurrent
-    creates cannot both squeeze under a limit.
+    that a tenant's own values replace.
     """
     max_pods = tenant.max_pods if tenant.max_pods is not None else settings.PODS_TENANT_MAX_PODS
     per_user = tenant.max_pods_per_user if tenant.max_pods_per_user is not None else settings.PODS_USER_MAX_PODS
-    pods = Pod.objects.filter(tenant=tenant)
-    if exclude_pk is not None:
-        pods = pods.exclude(pk=exclude_pk)
-    used = pods.aggregate(
-        n=Count("pk"),
-        mine=Count("pk", filter=Q(created_by=creator or "")),
-        cpu=Sum(Cast(KT("resources__cpu_limit"), IntegerField()), default=0),
-        mem=Sum(Cast(KT("resources__mem_limit"), IntegerField()), default=0),
-    )
-    checks = [("max_pods", max_pods, used["n"] + new_pods)]
+    rows = PodUsage.objects.filter(Q(scope=UsageScope.TENANT) | Q(scope=UsageScope.USER, username=creator or ""),
+                                   tenant_id=tenant.pk).order_by("scope")
+    if lock:
+        rows = rows.select_for_update()
+    used = {scope: (n, cpu, mem) for scope, n, cpu, mem
+            in rows.values_list("scope", "pods", "cpu_millicores", "memory_mb")}
+    n, cpu, mem = used.get(UsageScope.TENANT, (0, 0, 0))
+    checks = [("max_pods", max_pods, n + add_pods)]
     if creator:
-        checks.append(("max_pods_per_user", per_user, used["mine"] + new_pods))
+        checks.append(("max_pods_per_user", per_user, used.get(UsageScope.USER, (0, 0, 0))[0] + add_pods))
     for quota, limit, total in (*checks,
-                                ("max_cpu_millicores", tenant.max_cpu_millicores, used["cpu"] + cpu),
-                                ("max_memory_mb", tenant.max_memory_mb, used["mem"] + mem)):
+                                ("max_cpu_millicores", tenant.max_cpu_millicores, cpu + add_cpu),
+                                ("max_memory_mb", tenant.max_memory_mb, mem + add_mem)):
         if limit is not None and total > limit:
             raise QuotaExceeded(
                 f"Tenant quota {quota} exceeded: this would make {total}, the limit is {limit}.",
                 metadata={"quota": quota, "limit": limit, "requested_total": total})
 
 
-def _lock_tenant(tenant: Tenant) -> Tenant:
-    return Tenant.objects.select_for_update().get(pk=tenant.pk)
+POD_ID_CONSTRAINT = "pod_unique_per_tenant"
+
+
+def _violated(exc: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError reports (psycopg's diagnostics)."""
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
 
 
 @transaction.atomic
@@ -150,16 +153,13 @@ def pod_create(*, principal, data: dict) -> Pod:
     ``status_requested`` ON (the default; RESTART counts as ON) → status REQUESTED and the
     worker is woken; OFF → STOPPED. 409 for a pod_id taken in the tenant, 403 over a quota.
     """
-    # The tenant row is locked only from the quota check to the commit (it serialises the creates
-    # of a tenant, so the check and the insert are atomic): validation, the template and the
-    # spec are worked out before, outside the lock, which is what let creates run in parallel.
+    # The tenant's usage counters are locked only from the insert (its trigger counts the pod) to
+    # the commit: that serialises the creates of a tenant, so the quota check and the insert are
+    # atomic. Validation, the template and the spec are worked out before, outside the lock.
     tenant = principal.tenant
     pod_id = data["pod_id"]
     if data.get("image"):
         _check_image(tenant, data["image"])
-    if Pod.objects.filter(tenant=tenant, pod_id=pod_id).exists():
-        raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
-                       metadata={"pod_id": pod_id})
     version = template_version_for(principal=principal, reference=data.get("template", ""))
     secret_map = _written_secret_map(tenant=tenant, principal=principal, value=data.get("secret_map", {}),
                                      pod_id=pod_id)
@@ -202,15 +202,17 @@ def pod_create(*, principal, data: dict) -> Pod:
                                              "sets no image."]})
         _check_not_denied(tenant, pod.image)
     _check_secret_uses(pod, required=wants_on or version is not None)
-    tenant = pod.tenant = _lock_tenant(tenant)
-    _check_quotas(tenant, new_pods=1, cpu=pod.resources["cpu_limit"], mem=pod.resources["mem_limit"],
-                  creator=principal.username)
+    # A taken pod_id is the insert's unique violation (no SELECT first); a quota is checked after
+    # the insert, which counted the pod (pods.models.usage): a refusal rolls both back.
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             pod.save(force_insert=True)
-    except IntegrityError:  # lost a race with a concurrent create of the same id
+    except IntegrityError as exc:
+        if _violated(exc) != POD_ID_CONSTRAINT:
+            raise
         raise Conflict(f"A pod with pod_id '{pod_id}' already exists in this tenant.",
                        metadata={"pod_id": pod_id}) from None
+    _check_quotas(tenant, creator=principal.username)
     actor = actor_of(principal)
     PodPermission.objects.create(pod=pod, username=principal.username, level=PermissionLevel.ADMIN,
                                  granted_by=actor)
@@ -248,7 +250,8 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     Changes to what runs (:data:`pods.choices.RESTART_FIELDS`) take effect at the next (re)start.
     """
     level = caller_level(pod, principal)
-    tenant = _lock_tenant(pod.tenant) if {"resources", "template"} & set(data) else pod.tenant
+    # No lock of the tenant row: a quota check locks the tenant's usage counters (pods.models.usage).
+    tenant = pod.tenant
     current = Pod.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=pod.pk)
     if ("status_requested" in data and data["status_requested"] != current.status_requested
             and level < PermissionLevel.ADMIN):
@@ -299,8 +302,8 @@ def pod_update(*, pod: Pod, principal, data: dict) -> tuple[Pod, list[str]]:
     if "resources" in changes:
         old, new = before["resources"] or {}, changes["resources"]
         if new["cpu_limit"] > old.get("cpu_limit", 0) or new["mem_limit"] > old.get("mem_limit", 0):
-            _check_quotas(tenant, new_pods=0, cpu=new["cpu_limit"], mem=new["mem_limit"],
-                          exclude_pk=current.pk)
+            _check_quotas(tenant, add_cpu=new["cpu_limit"] - old.get("cpu_limit", 0),
+                          add_mem=new["mem_limit"] - old.get("mem_limit", 0), lock=True)
     if "time_to_stop_instance" in changes and current.start_instance_ts:
         ttl = changes["time_to_stop_instance"]
         ttl = current.time_to_stop_default if ttl is None else ttl

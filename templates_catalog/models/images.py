@@ -20,13 +20,17 @@ A tenant may run an image when its own entry or a site entry admits it and none 
 it: a tenant's own ``-<self>`` entry opts it out of an image the site offers, for pods from
 templates too (:func:`image_denied`).
 """
+import threading
+import time
+from collections import defaultdict
 from fnmatch import fnmatchcase
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from podspec.images import image_name
@@ -112,10 +116,57 @@ def managed_verdict(tenant, name: str) -> bool | None:
     """What the entries for ``name`` (already normalised: no tag, no ``docker.io/library/``) say
     about ``tenant``, by the rules in the module docstring: allowed (True), denied (False), or
     nothing (None: no entry admits or denies it)."""
-    entries = [e for e in Image.objects.filter(image=name).filter(Q(tenant__isnull=True) | Q(tenant=tenant))]
+    entries = _entries_for(tenant).get(name, ())
     if any(e.denies(tenant) for e in entries):
         return False
     return True if any(e.admits(tenant) for e in entries) else None
+
+
+# -- the entries a tenant's decisions read, kept in each process ---------------------------------
+# Every create asks the allow-list; like tenants and their keys (tenancy/cache.py) each process
+# keeps a tenant's entries (its own and the site's, by image name) for PODS_TENANT_CACHE_SECONDS:
+# a change made anywhere (admin, API, SQL) applies everywhere within that TTL, and at once in the
+# process that saved or deleted an entry through the ORM. Only names that have entries are held,
+# so what users send cannot grow it.
+_entries: dict = {}  # tenant pk -> (time.monotonic() loaded, {name: (Image, ...)})
+_entries_lock = threading.Lock()
+_entries_generation = 0
+
+
+def _entries_for(tenant) -> dict:
+    ttl = settings.PODS_TENANT_CACHE_SECONDS
+    cached = _entries.get(tenant.pk)
+    if ttl and cached is not None and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    generation = _entries_generation
+    by_name = defaultdict(list)
+    for entry in Image.objects.filter(Q(tenant__isnull=True) | Q(tenant=tenant)).only("tenant", "image", "tenants"):
+        by_name[entry.image].append(entry)
+    loaded = {name: tuple(entries) for name, entries in by_name.items()}
+    if ttl:
+        with _entries_lock:
+            if generation == _entries_generation:  # no change was saved while this loaded
+                _entries[tenant.pk] = (time.monotonic(), loaded)
+    return loaded
+
+
+def forget_entries(**kwargs) -> None:
+    """Drop this process's cached entries (an entry was saved or deleted; and for tests)."""
+    global _entries_generation
+    with _entries_lock:
+        _entries_generation += 1
+        _entries.clear()
+
+
+def _entry_changed(**kwargs) -> None:
+    forget_entries()
+    transaction.on_commit(forget_entries)  # a reader that loaded in between must not keep the old rows
+
+
+def connect_signals() -> None:
+    """Called once from :class:`templates_catalog.apps.TemplatesCatalogConfig`."""
+    post_save.connect(_entry_changed, sender=Image, dispatch_uid="image-entries-save")
+    post_delete.connect(_entry_changed, sender=Image, dispatch_uid="image-entries-delete")
 
 
 def image_denied(tenant, image: str) -> bool:

@@ -127,6 +127,7 @@ def stack(e2e_sim, live_server, tmp_path, transactional_db, settings):
     api.close()
     # The live server runs in this process: as the web, which has no Role at all.
     settings.PODS_KUBECONFIG, settings.PODS_KUBE_NAMESPACE = str(kubeconfigs["web"]), PODS_NAMESPACE
+    settings.PODS_ENQUEUE_IN_BACKGROUND = True  # as deployed: wake-ups go out from the sender thread
     kube_client.reset_client()
     stack = Stack(e2e_sim, kubeconfigs, tmp_path)
     stack.start_worker()

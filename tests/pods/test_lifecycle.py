@@ -185,3 +185,48 @@ def test_delete_asks_the_worker_to_remove_the_objects_of_that_row(make_pod, sent
     with django_capture_on_commit_callbacks(execute=True):
         pod_delete(pod=pod, actor="alice")
     assert sent == [("workers.remove_pod_objects", [name, uid])]
+
+
+def test_in_background_the_request_does_not_wait_for_the_publish(db, settings, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    """Production mode: the commit hook only queues; the process's sender thread publishes."""
+    import threading
+
+    from pods import dispatch
+    from pods_project.celery import app
+
+    settings.PODS_ENQUEUE_IN_BACKGROUND = True
+    release, published = threading.Event(), []
+
+    def slow_broker(name, args=None, **kw):
+        release.wait(5)  # a broker that takes its time
+        published.append((name, args, threading.current_thread().name))
+
+    monkeypatch.setattr(app, "send_task", slow_broker)
+    with django_capture_on_commit_callbacks(execute=True):
+        wake_reconciler(5)
+        wake_reconciler(6)
+    assert published == []  # the request went on without waiting
+    release.set()
+    assert dispatch.flush(5)
+    assert published == [("workers.reconcile_pod", [5], "pods-enqueue"), ("workers.reconcile_pod", [6], "pods-enqueue")]
+
+
+def test_in_background_a_broker_failure_is_logged_by_the_sender(db, settings, monkeypatch, caplog,
+                                                                 django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from pods import dispatch
+    from pods_project.celery import app
+
+    settings.PODS_ENQUEUE_IN_BACKGROUND = True
+
+    def broken(*args, **kwargs):
+        raise OperationalError("Connection refused.")
+
+    monkeypatch.setattr(app, "send_task", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        wake_reconciler(8)
+    assert dispatch.flush(5)
+    assert "could not enqueue workers.reconcile_pod for pod 8" in caplog.text
+    dispatch.reset_breaker()
