@@ -57,7 +57,8 @@ class PodQuerySet(models.QuerySet):
 
 
 class Pod(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="pods")
+    # No index of its own: (tenant, pod_id), the unique constraint, serves every tenant lookup.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="pods", db_index=False)
     pod_id = models.CharField(max_length=64)
     # Identifies this row forever: a pod re-created with the same pod_id gets a new uid, so the
     # worker can tell its Kubernetes objects from a deleted predecessor's (label them with it).
@@ -109,7 +110,8 @@ class Pod(models.Model):
     # where that level may read the credential (pods.derive).
     value_authors = models.JSONField(default=dict, blank=True)
     # The user who created the pod (per-user pod quota); the creator's ADMIN grant may be removed.
-    created_by = models.CharField(max_length=150, blank=True, default="", db_index=True)
+    # Not indexed: the quota counts come from pods_podusage (pods/models/usage.py).
+    created_by = models.CharField(max_length=150, blank=True, default="")
 
     # --- Observed state (written through pods.lifecycle and by the worker) --------------------
     status = models.CharField(max_length=16, choices=PodStatus.choices, default=PodStatus.STOPPED)
@@ -130,8 +132,8 @@ class Pod(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "pod_id"], name="pod_unique_per_tenant"),
         ]
+        # Every index costs each create: status alone is served by the two below.
         indexes = [
-            models.Index(fields=["status"], name="pod_status_idx"),
             # The watcher's timers, every PODS_SWEEP_SECONDS at any scale: run clocks that
             # expired, starts and stops that stalled (workers/informer.py).
             models.Index(fields=["status", "time_to_stop_ts"], name="pod_status_ttl_idx"),

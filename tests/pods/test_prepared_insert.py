@@ -1,0 +1,58 @@
+"""core.prepared.insert: the create path's INSERTs built once, writing exactly what save() writes."""
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+
+from core.prepared import insert
+from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(model, pk):
+    return model.objects.filter(pk=pk).values().get()
+
+
+def test_insert_writes_what_save_writes(tenant):
+    fields = dict(tenant=tenant, image="kubesim/web:1", networking={"default": {"port": 5000}},
+                  resources={"cpu_limit": 500}, environment_variables={"A": "1"}, created_by="alice")
+    saved, inserted = Pod(pod_id="saved", **fields), Pod(pod_id="inserted", **fields)
+    saved.save(force_insert=True)
+    with CaptureQueriesContext(connection) as queries:
+        insert(inserted)
+    assert len(queries) == 1 and queries[0]["sql"].startswith('INSERT INTO "pods_pod"')
+    assert inserted.pk and not inserted._state.adding
+    one, other = _row(Pod, saved.pk), _row(Pod, inserted.pk)
+    for differs in ("id", "pod_id", "uid"):  # each its own
+        assert one.pop(differs) != other.pop(differs)
+    for when in ("creation_ts", "update_ts", "status_changed_at"):  # defaults of "now"
+        assert abs(one.pop(when) - other.pop(when)).total_seconds() < 5
+    assert one == other
+    event = PodEvent.for_pod(inserted, actor="alice", kind=PodEventKind.CREATED, message="made")
+    insert(event)
+    assert PodEvent.objects.get(pk=event.pk).created_at is not None  # auto_now_add, as save() sets it
+    creds = PodCredentials.generate(inserted)  # its primary key is the pod's: no RETURNING
+    insert(creds)
+    assert PodCredentials.objects.get(pod=inserted).user_password == creds.user_password
+
+
+def test_insert_raises_the_same_integrity_error(tenant):
+    Pod.objects.create(tenant=tenant, pod_id="taken", image="x")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(Pod(tenant=tenant, pod_id="taken", image="x"))
+
+
+def test_a_model_with_save_receivers_is_saved_the_ordinary_way(tenant):
+    pod = Pod.objects.create(tenant=tenant, pod_id="p", image="x")
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.username, created))
+
+    post_save.connect(receiver, sender=PodPermission)
+    try:
+        insert(PodPermission(pod=pod, username="alice", level=1, granted_by="alice"))
+    finally:
+        post_save.disconnect(receiver, sender=PodPermission)
+    assert seen == [("alice", True)]
