@@ -28,6 +28,7 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from core.gcpause import paused as gc_paused
 from pods.choices import IN_FLIGHT, PodStatus, RequestedStatus
 from pods.models import Pod, k8s_name
 from workers import backlog, cluster_health
@@ -278,7 +279,9 @@ class Informer:
                 if version is None:
                     listed = kube.list_managed(kind) if kind != "event" else kube.list_warning_events()
                     version = listed["metadata"]["resourceVersion"]
-                    self._mark(self.mirror.replace(kind, listed.get("items", []), version))
+                    with gc_paused():  # trimming 100,000 pods allocates millions of containers, no cycles
+                        self._mark(self.mirror.replace(kind, listed.get("items", []), version))
+                    del listed
                     self.watching[kind] = True
                     self._healthy(True)
                 for event_type, obj in kube.watch_changes(kind, version, timeout_seconds=self.timeout_seconds):
@@ -349,6 +352,10 @@ class Informer:
                      if row["uid"] not in seen]
         if not rows:
             return 0
+        with gc_paused():  # a full pass builds a decision per row: many containers, no cycles
+            return self._apply_plan(rows, now, queue_idle, redrive)
+
+    def _apply_plan(self, rows: list, now, queue_idle: bool, redrive) -> int:
         # The watches deliver in milliseconds, but a loaded process may apply an event seconds
         # after the sweep's own list saw it (and made the row AVAILABLE).
         plan = Plan(now, redrive_seconds=redrive, observed_since=now - timedelta(seconds=SETTLE_SECONDS))

@@ -6,6 +6,8 @@ Hot paths (the sweep's lists) skip the client's typed deserialisation: a 10,000-
 import orjson
 from kubernetes.client.exceptions import ApiException
 
+from core.gcpause import paused as gc_paused
+
 from . import client as kube_client
 from .calls import call, translate
 from .errors import AlreadyExists, NotFound
@@ -14,7 +16,8 @@ from .manifests import MANAGED_SELECTOR
 
 def _json(response) -> dict:
     try:
-        return orjson.loads(response.data)
+        with gc_paused():  # a 10,000-pod list: 0.15 s instead of 0.5-0.8 s (core/gcpause.py)
+            return orjson.loads(response.data)
     finally:
         response.release_conn()
 
