@@ -5,6 +5,8 @@ do not, so a typo'd type would be silently "fixed" here but rejected there. Thes
 exactly the JSON type, and :class:`StrictSerializer` answers an unknown key with a 400 naming it
 (upstream's ``extra="forbid"``).
 """
+import copy
+
 from rest_framework import serializers
 
 
@@ -89,7 +91,22 @@ def _json_kind(data) -> str:
 
 
 class StrictSerializer(serializers.Serializer):
-    """A serializer whose input may hold only its declared fields."""
+    """A serializer whose input may hold only its declared fields.
+
+    Its fields are deep-copied from the declared ones once per class, and each instance gets
+    shallow copies of those (DRF deep-copies every declared field, children included, for every
+    instance: most of a create's validation time). The copies are bound to the instance as
+    DRF binds its own; what they share (child fields, nested serializers' fields, validators) is
+    only read while validating: no field here keeps per-request state.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = copy.deepcopy(self._declared_fields)
+            cls._field_prototypes = prototypes
+        return {name: copy.copy(field) for name, field in prototypes.items()}
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
