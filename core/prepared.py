@@ -72,6 +72,17 @@ class PreparedQuery:
         params = [values[slot] if isinstance(slot, str) else slot[0] for slot in slots]
         return list(self.model._default_manager.raw(sql, params))
 
+    def tuples(self, **values) -> list:
+        """The rows as tuples, straight from the cursor: for a ``values_list`` of plain columns
+        (no field converters run)."""
+        from django.db import connections
+
+        sql, slots = self.sql()
+        params = [values[slot] if isinstance(slot, str) else slot[0] for slot in slots]
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
 
 # -- inserts -------------------------------------------------------------------------------------
 _insert_sql: dict = {}  # model -> (sql, fields)

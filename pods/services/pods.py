@@ -105,8 +105,10 @@ def _check_not_denied(tenant, image: str) -> None:
             f"'{tenant.tenant_id}' by its image allow-list."]})
 
 
+_USAGE_COLUMNS = ("scope", "username", "pods", "cpu_millicores", "memory_mb")
 _USAGE_OF = PreparedQuery(  # the tenant's row and the creator's, compiled once (create's hot path)
-    lambda tenant, me: PodUsage.objects.filter(tenant_id=tenant, username__in=("", me)), tenant="int", me="text")
+    lambda tenant, me: PodUsage.objects.filter(tenant_id=tenant, username__in=("", me)).values_list(*_USAGE_COLUMNS),
+    tenant="int", me="text")
 
 
 def _check_quotas(tenant: Tenant, *, creator: str | None = None, add_pods: int = 0, add_cpu: int = 0,
@@ -125,10 +127,10 @@ def _check_quotas(tenant: Tenant, *, creator: str | None = None, add_pods: int =
     per_user = tenant.max_pods_per_user if tenant.max_pods_per_user is not None else settings.PODS_USER_MAX_PODS
     if lock:
         rows = PodUsage.objects.filter(tenant_id=tenant.pk, username__in=("", creator or "")) \
-            .order_by("scope").select_for_update()
+            .order_by("scope").select_for_update().values_list(*_USAGE_COLUMNS)
     else:
-        rows = _USAGE_OF.run(tenant=tenant.pk, me=creator or "")
-    used = {(u.scope, u.username): (u.pods, u.cpu_millicores, u.memory_mb) for u in rows}
+        rows = _USAGE_OF.tuples(tenant=tenant.pk, me=creator or "")
+    used = {(scope, username): (n, cpu, mem) for scope, username, n, cpu, mem in rows}
     n, cpu, mem = used.get((UsageScope.TENANT, ""), (0, 0, 0))
     checks = [("max_pods", max_pods, n + add_pods)]
     if creator:
