@@ -260,6 +260,10 @@ CELERY_TASK_ACKS_LATE = True
 # The reconcile sweep re-drives whatever such a task left half done.
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up would close the task's database connections around every task (a new
+# connection and Postgres backend per task); workers/db_connections.py recycles them as a web
+# request does instead (CONN_MAX_AGE, health check). The fix-up closes them every 2 x this many.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 # On SIGTERM, give running tasks a moment and hand unacknowledged ones back to the broker.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

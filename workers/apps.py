@@ -13,3 +13,7 @@ class WorkersConfig(AppConfig):
         from workers import task_metrics
 
         task_metrics.connect()
+
+        from workers import db_connections
+
+        db_connections.connect()
