@@ -85,7 +85,8 @@ class PreparedQuery:
 
 
 # -- inserts -------------------------------------------------------------------------------------
-_insert_sql: dict = {}  # model -> (sql, fields)
+_insert_sql: dict = {}  # model -> (sql, fields, sql with the primary key, fields with it) or False
+_next_pk_sql: dict = {}  # model -> SELECT nextval(...) of its primary key's sequence
 
 
 def insert(obj) -> None:
@@ -94,10 +95,10 @@ def insert(obj) -> None:
     A create writes four rows; building and compiling each INSERT (a query object, a compiler,
     the column list) cost more than Postgres took to run it. Here each model's statement is
     built once; every call only takes each field's ``pre_save`` (defaults, ``auto_now_add``)
-    and ``get_db_prep_save`` values, as ``Model.save`` does, and sets the returned primary key.
-    Models with ``pre_save``/``post_save`` receivers are saved the ordinary way (no signal is
-    skipped), as is anything this does not cover (a set primary key, database defaults, fields
-    with their own placeholders).
+    and ``get_db_prep_save`` values, as ``Model.save`` does, and sets the returned primary key
+    (or writes the one already set, from :func:`reserve_pk`). Models with
+    ``pre_save``/``post_save`` receivers are saved the ordinary way (no signal is skipped), as is
+    anything this does not cover (database defaults, fields with their own placeholders).
     """
     from django.db import connections
     from django.db.models import signals
@@ -108,18 +109,43 @@ def insert(obj) -> None:
     if compiled is None:
         compiled = _insert_sql[model] = _build_insert(model, connections[using])
     auto = model._meta.auto_field is not None
-    if (compiled is False or (obj.pk is not None) is auto or signals.pre_save.has_listeners(model)
+    if (compiled is False or (obj.pk is None and not auto) or signals.pre_save.has_listeners(model)
             or signals.post_save.has_listeners(model)):
         obj.save(force_insert=True, using=using)
         return
-    sql, fields = compiled
+    returning = auto and obj.pk is None
+    sql, fields = compiled[:2] if returning else compiled[2:]
     connection = connections[using]
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if auto:
+        if returning:
             obj.pk = cursor.fetchone()[0]
     obj._state.adding, obj._state.db = False, using
+
+
+def reserve_pk(model, using: str = DEFAULT_DB_ALIAS) -> int:
+    """The next value of ``model``'s primary-key sequence, for an :func:`insert` to write later.
+
+    The rows that point to a new row can then be written before it (Django's foreign keys are
+    ``DEFERRABLE INITIALLY DEFERRED`` on Postgres: checked at the commit), so the new row's
+    insert can be the transaction's last statement but one (pods.services.pods.pod_create).
+    """
+    from django.db import connections
+
+    sql = _next_pk_sql.get(model)
+    connection = connections[using]
+    if sql is None:
+        meta = model._meta
+        if meta.auto_field is None:
+            raise ValueError(f"{model.__name__} has no auto-incremented primary key")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column])
+            sequence = cursor.fetchone()[0]
+        sql = _next_pk_sql[model] = f"SELECT nextval('{sequence}'::regclass)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
 
 
 def _build_insert(model, connection):
@@ -132,8 +158,12 @@ def _build_insert(model, connection):
     if any(hasattr(f, "get_placeholder") or f.has_db_default() for f in fields):
         return False
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    if meta.auto_field is not None:
-        sql += f" RETURNING {quote(meta.pk.column)}"
-    return sql, fields
+
+    def statement(columns):
+        return (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))})")
+
+    if meta.auto_field is None:
+        return statement(fields), fields, statement(fields), fields
+    with_pk = [meta.auto_field, *fields]
+    return f"{statement(fields)} RETURNING {quote(meta.pk.column)}", fields, statement(with_pk), with_pk

@@ -246,7 +246,9 @@ def ensure_credentials(pod: Pod) -> PodCredentials:
     try:
         with transaction.atomic():
             creds.save(force_insert=True)
-    except IntegrityError:  # a concurrent request generated them first
-        creds = PodCredentials.objects.get(pod=pod)
+    except IntegrityError:  # a concurrent request generated them first, or the pod was deleted
+        creds = PodCredentials.objects.filter(pod=pod).first()
+        if creds is None:
+            raise Pod.DoesNotExist(f"pod {pod.pk} was deleted meanwhile") from None
     pod.credentials = creds
     return creds

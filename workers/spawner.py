@@ -97,6 +97,8 @@ def create_objects(pod: Pod) -> str:
     """
     try:
         spec = pod_spec_for(pod)
+    except Pod.DoesNotExist:  # deleted while it was being spawned: the sweep removes what is left
+        return "gone"
     except Exception as exc:  # noqa: BLE001 - a spec that cannot be built is the user's to fix
         if not isinstance(exc, DomainError):  # a domain error explains itself; anything else is a bug
             logger.exception("cannot build the spec of pod %s", pod.pk)

@@ -4,7 +4,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
-from core.prepared import insert
+from core.prepared import insert, reserve_pk
 from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +56,25 @@ def test_a_model_with_save_receivers_is_saved_the_ordinary_way(tenant):
     finally:
         post_save.disconnect(receiver, sender=PodPermission)
     assert seen == [("alice", True)]
+
+
+def test_a_reserved_primary_key_is_written_and_its_rows_may_come_first(tenant):
+    pk = reserve_pk(Pod)
+    assert reserve_pk(Pod) == pk + 1  # the sequence's next values
+    pod = Pod(tenant=tenant, pod_id="later", image="x", created_by="alice")
+    pod.pk = pk
+    with transaction.atomic():
+        insert(PodPermission(pod=pod, username="alice", level=1, granted_by="alice"))  # before its pod
+        with CaptureQueriesContext(connection) as queries:
+            insert(pod)
+    assert len(queries) == 1 and "RETURNING" not in queries[0]["sql"]
+    assert Pod.objects.get(pod_id="later").pk == pk
+    assert PodPermission.objects.get(pod_id=pk).username == "alice"
+
+
+def test_a_row_pointing_to_a_pod_never_written_fails_the_commit(tenant):
+    pod = Pod(tenant=tenant, pod_id="never", image="x")
+    pod.pk = reserve_pk(Pod)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(PodPermission(pod=pod, username="alice", level=1, granted_by="alice"))
+        connection.check_constraints()  # what the commit checks (the test's outer transaction never commits)
