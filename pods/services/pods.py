@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
 from core.permissions import PermissionLevel
-from core.prepared import PreparedQuery, insert, reserve_pk
+from core.prepared import PreparedQuery, delete, insert, reserve_pk
 from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
 from pods.derive import ledger_after, materialise, value_location
 from pods.lifecycle import _send as _send_task
@@ -383,10 +383,11 @@ def pod_delete(*, pod: Pod, actor: str) -> None:
     # the lock, that UPDATE waits for this commit and then matches no row.
     Pod.objects.select_for_update().filter(pk=pod.pk).values_list("pk", flat=True).first()
     # The event first: the row's delete takes the tenant's counter row until the commit (as a
-    # create's insert does), and nothing else should run under it.
+    # create's insert does), and nothing else should run under it. The delete is one statement
+    # with its permissions, credentials and logs, its events unlinked (core.prepared.delete).
     insert(PodEvent(pod=None, pod_uid=uid, tenant_id=tenant_id, pod_name=pod_id, actor=actor,
                     kind=PodEventKind.DELETED, message=f"Pod deleted by {actor}"))
-    pod.delete()
+    delete(pod)
     remove_objects_of_deleted_pod(k8_name, uid)
     if claims:  # the pod-private claims of its pvc mounts go with it
         transaction.on_commit(lambda: _send_task(REMOVE_CLAIMS_TASK, claims, str(uid)))

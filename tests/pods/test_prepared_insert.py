@@ -1,4 +1,6 @@
 """core.prepared.insert: the create path's INSERTs built once, writing exactly what save() writes."""
+import uuid
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
@@ -78,3 +80,56 @@ def test_a_row_pointing_to_a_pod_never_written_fails_the_commit(tenant):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert(PodPermission(pod=pod, username="alice", level=1, granted_by="alice"))
         connection.check_constraints()  # what the commit checks (the test's outer transaction never commits)
+
+
+def _pod_with_rows(tenant, pod_id):
+    from pods.models import PodLogRun
+
+    pod = Pod.objects.create(tenant=tenant, pod_id=pod_id, image="x", created_by="alice")
+    PodPermission.objects.create(pod=pod, username="alice", level=1, granted_by="alice")
+    PodCredentials.generate(pod).save()
+    PodEvent.for_pod(pod, actor="alice", kind=PodEventKind.CREATED, message="made").save()
+    PodLogRun.objects.create(pod=pod, instance_id=uuid.uuid4())
+    return pod
+
+
+def _left(pk):
+    from pods.models import PodLogRun
+
+    return (Pod.objects.filter(pk=pk).count(), PodPermission.objects.filter(pod_id=pk).count(),
+            PodCredentials.objects.filter(pod_id=pk).count(), PodLogRun.objects.filter(pod_id=pk).count(),
+            PodEvent.objects.filter(pod_id=pk).count())
+
+
+def test_delete_is_one_statement_leaving_what_the_collector_leaves(tenant):
+    from core.prepared import delete
+
+    by_collector, prepared = _pod_with_rows(tenant, "one"), _pod_with_rows(tenant, "other")
+    pks = by_collector.pk, prepared.pk
+    by_collector.delete()
+    with CaptureQueriesContext(connection) as queries:
+        delete(prepared)
+    assert len(queries) == 1 and prepared.pk is None
+    assert _left(pks[0]) == _left(pks[1]) == (0, 0, 0, 0, 0)
+    assert PodEvent.objects.filter(pod=None, pod_uid__in=[by_collector.uid, prepared.uid]).count() == 2  # kept, unlinked
+    connection.check_constraints()
+
+
+def test_delete_with_receivers_goes_through_the_collector(tenant):
+    from django.db.models.signals import post_delete
+
+    from core.prepared import delete
+
+    pod = _pod_with_rows(tenant, "watched")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.username)
+
+    post_delete.connect(receiver, sender=PodPermission)
+    try:
+        delete(pod)
+    finally:
+        post_delete.disconnect(receiver, sender=PodPermission)
+    assert seen == ["alice"]
+    assert not Pod.objects.filter(pod_id="watched").exists()
