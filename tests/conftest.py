@@ -59,15 +59,12 @@ def _fresh_tenant_cache():
     """Each test's tenants are new rows (the last test's were rolled back): start from an empty cache."""
     from templates_catalog.models.images import forget_entries
     from tenancy import cache
-    from tenancy.identity.tapis import forget_verified
 
     cache.clear()
     forget_entries()
-    forget_verified()
     yield
     cache.clear()
     forget_entries()
-    forget_verified()
 
 
 @pytest.fixture(autouse=True)

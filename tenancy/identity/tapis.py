@@ -1,18 +1,5 @@
-"""``X-Tapis-Token``: Tapis RS256 JWTs verified with the tenant's public keys.
-
-A token that verified is remembered by this process (its exact text, up to ``VERIFIED_MAX``
-of them) together with the key set it verified against: a client sends the same token with
-every request, and decoding it three times and checking the RSA signature was about 13 % of the
-web's CPU under ``bench/api_load.py``. A remembered token is taken as verified only while the
-tenant cache (``tenancy.cache``) still holds that same key set, so a rotated or deactivated key,
-or a deactivated tenant, ends it exactly when it would end a fresh verification; and only until
-its ``exp`` (plus the leeway), past which it is verified again and refused as expired. With the
-tenant cache off (``PODS_TENANT_CACHE_SECONDS=0``) nothing is remembered.
-"""
+"""``X-Tapis-Token``: Tapis RS256 JWTs verified with the tenant's public keys."""
 import re
-import threading
-import time
-from collections import OrderedDict
 
 import jwt
 from django.conf import settings
@@ -31,43 +18,6 @@ ADMIN_HEADER = "HTTP_X_PODS_ADMIN"
 # The usernames object permissions can name (core.permissions.USERNAME_VALIDATOR, without the
 # "*" wildcard): a caller is always one person, never "everyone".
 USERNAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.@-]{0,149}$")
-
-
-VERIFIED_MAX = 4096
-_verified: OrderedDict = OrderedDict()  # token -> (claims, key set, valid until: epoch seconds)
-_verified_lock = threading.Lock()
-
-
-def _remembered(token: str, entry_for) -> tuple[dict, "cache.TenantEntry"] | None:
-    """``(claims, entry)`` of a token this process verified, if still valid with the current keys."""
-    with _verified_lock:
-        hit = _verified.get(token)
-    if hit is None:
-        return None
-    claims, keys, valid_until = hit
-    if time.time() < valid_until:
-        entry = entry_for(claims["tapis/tenant_id"])
-        if entry.keys is keys:
-            return claims, entry
-    with _verified_lock:
-        _verified.pop(token, None)
-    return None
-
-
-def _remember(token: str, claims: dict, entry: "cache.TenantEntry") -> None:
-    if settings.PODS_TENANT_CACHE_SECONDS <= 0:
-        return
-    valid_until = claims["exp"] + settings.PODS_JWT_LEEWAY
-    with _verified_lock:
-        _verified[token] = (claims, entry.keys, valid_until)
-        while len(_verified) > VERIFIED_MAX:
-            _verified.popitem(last=False)
-
-
-def forget_verified() -> None:
-    """Drop every remembered token (tests; a key change already ends them through the key set)."""
-    with _verified_lock:
-        _verified.clear()
 
 
 def check_username(username, where: str) -> str:
@@ -164,20 +114,14 @@ class TapisTokenAuthentication(BaseAuthentication):
         token = token.strip()
         if not token:
             raise AuthFailed("The X-Tapis-Token header is empty.")
-        remembered = _remembered(token, active_tenant_entry)
-        if remembered is not None:
-            claims, entry = remembered
-        else:
-            header, claims = unverified_parts(token)
-            require_rs256(header)
-            tenant_id = claims.get("tapis/tenant_id")
-            if not isinstance(tenant_id, str) or not tenant_id:
-                raise AuthFailed("Token lacks the 'tapis/tenant_id' claim.")
-            entry = active_tenant_entry(tenant_id)
-            claims = self._verify(token, header, entry)
-            if claims.get("tapis/tenant_id") == tenant_id:
-                _remember(token, claims, entry)
+        header, claims = unverified_parts(token)
+        require_rs256(header)
+        tenant_id = claims.get("tapis/tenant_id")
+        if not isinstance(tenant_id, str) or not tenant_id:
+            raise AuthFailed("Token lacks the 'tapis/tenant_id' claim.")
+        entry = active_tenant_entry(tenant_id)
         tenant = entry.tenant
+        claims = self._verify(token, header, entry)
 
         username = claims.get("tapis/username")
         if not isinstance(username, str) or not username:
