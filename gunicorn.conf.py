@@ -12,11 +12,13 @@ The server model was chosen by measurement with ``bench/api_bench.py`` on the 2-
   reuses its upstream connections only if the server keeps them open.
 - **One process per core** (``WEB_CONCURRENCY``, default 2): request handling is Python, held
   by the GIL, so a third process on two cores only adds context switches (it measured slower).
-- **8 threads per process** (``WEB_THREADS``): enough to overlap database and Redis waits under
-  load; one client at a time measured the same with 4 or 8, and with 32 clients
-  (``bench/api_load.py``) 2 x 8 kept reads' p95 at 0.9 s where 2 sync workers took 2.4 s.
-  Each thread keeps its own database connection (``DATABASE_CONN_MAX_AGE``), so a web process
-  holds up to ``threads`` connections.
+- **16 threads per process** (``WEB_THREADS``): enough to overlap database and Redis waits under
+  load. One client at a time measured the same with 4, 8 or 16; with 32 clients
+  (``bench/api_load.py``, mixed create/get/list/delete) reads' p95 was 560-600 ms with 2 x 8 and
+  260-370 ms with 2 x 16 (2 x 32 and 3 x 16 no better than 2 x 16): creates and deletes of one
+  tenant queue briefly on its usage-counter row (pods.models.usage), and with 8 threads the
+  threads waiting there left too few for the reads. Each thread keeps its own database
+  connection (``DATABASE_CONN_MAX_AGE``), so a web process holds up to ``threads`` connections.
 
 Flags on the command line (the Procfile's ``--workers``) override these values.
 """
@@ -30,5 +32,5 @@ forwarded_allow_ips = ",".join(settings.PODS_FORWARDED_ALLOW_IPS)
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "8"))
+threads = int(os.environ.get("WEB_THREADS", "16"))
 keepalive = 5  # seconds an idle keep-alive connection stays open

@@ -19,7 +19,7 @@ meanwhile, as they would in production: the pods created are really spawned (in 
 
 The tokens are minted for the ``--tenant`` (default ``dev``) from its stored key, so the script
 needs the same ``DATABASE_URL`` as the server (the default one of `make run`); its users are
-``load-<run>-<n>``, whose pods are named ``ld<n>x<i>``.
+``load-<run>-<n>``, whose pods are named ``ld<run>n<n>x<i>``.
 """
 import argparse
 import json
@@ -52,8 +52,9 @@ def tokens(tenant_id: str, usernames: list) -> list:
 
 
 class Client(threading.Thread):
-    def __init__(self, n, base, token, stats, lock):
+    def __init__(self, n, base, token, stats, lock, run):
         super().__init__(daemon=True)
+        self.run = run
         self.n, self.base, self.stats, self.lock = n, base, stats, lock
         self.session = requests.Session()
         self.session.headers.update({"X-Tapis-Token": token, "Content-Type": "application/json"})
@@ -74,7 +75,7 @@ class Client(threading.Thread):
 
     def create(self, phase):
         self.i += 1
-        pod_id = f"ld{self.n}x{self.i}"
+        pod_id = f"ld{self.run}n{self.n}x{self.i}"  # the run in it: what an interrupted run left never collides
         if self.call(phase, "create", "POST", "/v3/pods", {"pod_id": pod_id, "image": "kubesim/web:1"}) == 200:
             self.pods.append(pod_id)
 
@@ -117,7 +118,7 @@ def main():
     print(f"minting {args.clients} tokens for tenant {args.tenant}...", file=sys.stderr)
     toks = tokens(args.tenant, [f"load-{run}-{n}" for n in range(args.clients)])
     stats, lock = defaultdict(list), threading.Lock()
-    clients = [Client(n, args.base_url, t, stats, lock) for n, t in enumerate(toks)]
+    clients = [Client(n, args.base_url, t, stats, lock, run) for n, t in enumerate(toks)]
     output = []
 
     # Phase 1: the burst of creates, shared out between the clients.
@@ -161,7 +162,7 @@ def main():
     print(f"mixed: {args.seconds:.0f} s of {args.mix} create:get:list:delete...", file=sys.stderr)
     threads = []
     for old in clients:
-        c = Client(old.n, args.base_url, toks[old.n], stats, lock)
+        c = Client(old.n, args.base_url, toks[old.n], stats, lock, run)
         c.pods, c.i, c.work = old.pods, old.i, mixed
         threads.append(c)
     started = time.perf_counter()
