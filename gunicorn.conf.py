@@ -15,7 +15,7 @@ The server model was chosen by measurement with ``bench/api_bench.py`` on the 2-
 - **16 threads per process** (``WEB_THREADS``): enough to overlap database and Redis waits under
   load. One client at a time measured the same with 4, 8 or 16; with 32 clients
   (``bench/api_load.py``, mixed create/get/list/delete) reads' p95 was 560-600 ms with 2 x 8 and
-  260-370 ms with 2 x 16 (2 x 32 and 3 x 16 no better than 2 x 16): creates and deletes of one
+  260-380 ms with 2 x 16 (2 x 32 and 3 x 16 no better than 2 x 16): creates and deletes of one
   tenant queue briefly on its usage-counter row (pods.models.usage), and with 8 threads the
   threads waiting there left too few for the reads. Each thread keeps its own database
   connection (``DATABASE_CONN_MAX_AGE``), so a web process holds up to ``threads`` connections.

@@ -86,7 +86,6 @@ class PreparedQuery:
 
 # -- inserts -------------------------------------------------------------------------------------
 _insert_sql: dict = {}  # model -> (sql, fields, sql with the primary key, fields with it) or False
-_next_pk_sql: dict = {}  # model -> SELECT nextval(...) of its primary key's sequence
 
 
 def insert(obj) -> None:
@@ -133,18 +132,11 @@ def reserve_pk(model, using: str = DEFAULT_DB_ALIAS) -> int:
     """
     from django.db import connections
 
-    sql = _next_pk_sql.get(model)
-    connection = connections[using]
-    if sql is None:
-        meta = model._meta
-        if meta.auto_field is None:
-            raise ValueError(f"{model.__name__} has no auto-incremented primary key")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column])
-            sequence = cursor.fetchone()[0]
-        sql = _next_pk_sql[model] = f"SELECT nextval('{sequence}'::regclass)"
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
+    meta = model._meta
+    if meta.auto_field is None:
+        raise ValueError(f"{model.__name__} has no auto-incremented primary key")
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column])
         return cursor.fetchone()[0]
 
 
