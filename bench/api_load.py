@@ -22,6 +22,7 @@ needs the same ``DATABASE_URL`` as the server (the default one of `make run`); i
 ``load-<run>-<n>``, whose pods are named ``ld<run>n<n>x<i>``.
 """
 import argparse
+import http.client
 import json
 import os
 import random
@@ -32,8 +33,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-
-import requests
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,22 +52,42 @@ def tokens(tenant_id: str, usernames: list) -> list:
 
 
 class Client(threading.Thread):
-    def __init__(self, n, base, token, stats, lock, run):
+    """One keep-alive connection (``http.client``, which costs the shared two cores about a third
+    of what ``requests`` does per call: the load generator runs on the machine it measures)."""
+
+    def __init__(self, n, base, token, stats, lock, run_id):
         super().__init__(daemon=True)
-        self.run = run
-        self.n, self.base, self.stats, self.lock = n, base, stats, lock
-        self.session = requests.Session()
-        self.session.headers.update({"X-Tapis-Token": token, "Content-Type": "application/json"})
+        self.run_id = run_id
+        self.n, self.stats, self.lock = n, stats, lock
+        url = urlsplit(base)
+        self.host, self.port, self.prefix = url.hostname, url.port or 80, url.path.rstrip("/")
+        self.headers = {"X-Tapis-Token": token, "Content-Type": "application/json"}
+        self.conn = None
         self.pods, self.i = [], 0
         self.work = None
 
+    def request(self, method, path, body=None):
+        """The status code after reading the whole body; 0 if the connection failed (reopened
+        on the next call)."""
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            self.conn.request(method, self.prefix + path, body=body, headers=self.headers)
+            response = self.conn.getresponse()
+            response.read()
+            if response.will_close:
+                self.conn.close()
+                self.conn = None
+            return response.status
+        except (OSError, http.client.HTTPException):
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
+            return 0
+
     def call(self, phase, op, method, path, body=None):
         started = time.perf_counter()
-        try:
-            r = self.session.request(method, self.base + path, data=json.dumps(body) if body else None, timeout=60)
-            code = r.status_code
-        except requests.RequestException:
-            code = 0
+        code = self.request(method, path, json.dumps(body) if body else None)
         elapsed = time.perf_counter() - started
         with self.lock:
             self.stats[(phase, op)].append((elapsed, code))
@@ -75,7 +95,7 @@ class Client(threading.Thread):
 
     def create(self, phase):
         self.i += 1
-        pod_id = f"ld{self.run}n{self.n}x{self.i}"  # the run in it: what an interrupted run left never collides
+        pod_id = f"ld{self.run_id}n{self.n}x{self.i}"  # the run in it: what an interrupted run left never collides
         if self.call(phase, "create", "POST", "/v3/pods", {"pod_id": pod_id, "image": "kubesim/web:1"}) == 200:
             self.pods.append(pod_id)
 
@@ -100,29 +120,14 @@ def summarize(stats, phase, seconds):
     return lines
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-url", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
-    parser.add_argument("--tenant", default="dev")
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--creates", type=int, default=200, help="pods created in the burst phase")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the mixed phase")
-    parser.add_argument("--mix", default="1:6:2:1", help="create:get:list:delete weights of the mixed phase")
-    parser.add_argument("--keep", action="store_true", help="do not delete the pods at the end")
-    args = parser.parse_args()
-    weights = [float(w) for w in args.mix.split(":")]
-    if len(weights) != 4 or min(weights) < 0 or not sum(weights):
-        parser.error("--mix takes four non-negative weights, create:get:list:delete")
-
-    run = uuid.uuid4().hex[:6]
-    print(f"minting {args.clients} tokens for tenant {args.tenant}...", file=sys.stderr)
-    toks = tokens(args.tenant, [f"load-{run}-{n}" for n in range(args.clients)])
+def measure(base_url, toks, *, creates, seconds, weights, run_id, keep=False, log=print):
+    """Both phases by one client per token; the summary lines (see :func:`summarize`)."""
     stats, lock = defaultdict(list), threading.Lock()
-    clients = [Client(n, args.base_url, t, stats, lock, run) for n, t in enumerate(toks)]
+    clients = [Client(n, base_url, t, stats, lock, run_id) for n, t in enumerate(toks)]
     output = []
 
     # Phase 1: the burst of creates, shared out between the clients.
-    remaining = iter(range(args.creates))
+    remaining = iter(range(creates))
     take = threading.Lock()
 
     def burst(c):
@@ -132,7 +137,7 @@ def main():
                     return
             c.create("burst")
 
-    print(f"burst: {args.creates} creates by {args.clients} clients...", file=sys.stderr)
+    log(f"burst: {creates} creates by {len(clients)} clients...")
     started = time.perf_counter()
     for c in clients:
         c.work = burst
@@ -142,7 +147,7 @@ def main():
     output += summarize(stats, "burst", time.perf_counter() - started)
 
     # Phase 2: the mixed load.
-    deadline = time.monotonic() + args.seconds
+    deadline = time.monotonic() + seconds
     ops = ["create", "get", "list", "delete"]
 
     def mixed(c):
@@ -159,11 +164,11 @@ def main():
                 pod_id = c.pods.pop(rng.randrange(len(c.pods)))
                 c.call("mixed", "delete", "DELETE", f"/v3/pods/{pod_id}")
 
-    print(f"mixed: {args.seconds:.0f} s of {args.mix} create:get:list:delete...", file=sys.stderr)
+    log(f"mixed: {seconds:.0f} s of {':'.join(f'{w:g}' for w in weights)} create:get:list:delete...")
     threads = []
     for old in clients:
-        c = Client(old.n, args.base_url, toks[old.n], stats, lock, run)
-        c.pods, c.i, c.work = old.pods, old.i, mixed
+        c = Client(old.n, base_url, toks[old.n], stats, lock, run_id)
+        c.conn, c.pods, c.i, c.work = old.conn, old.pods, old.i, mixed
         threads.append(c)
     started = time.perf_counter()
     for c in threads:
@@ -172,11 +177,34 @@ def main():
         c.join()
     output += summarize(stats, "mixed", time.perf_counter() - started)
 
-    if not args.keep:
-        print("deleting the pods created...", file=sys.stderr)
+    if not keep:
+        log("deleting the pods created...")
         for c in threads:
             for pod_id in c.pods:
                 c.call("cleanup", "delete", "DELETE", f"/v3/pods/{pod_id}")
+            c.pods = []
+    return output
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+    parser.add_argument("--tenant", default="dev")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--creates", type=int, default=200, help="pods created in the burst phase")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the mixed phase")
+    parser.add_argument("--mix", default="1:6:2:1", help="create:get:list:delete weights of the mixed phase")
+    parser.add_argument("--keep", action="store_true", help="do not delete the pods at the end")
+    args = parser.parse_args()
+    weights = [float(w) for w in args.mix.split(":")]
+    if len(weights) != 4 or min(weights) < 0 or not sum(weights):
+        parser.error("--mix takes four non-negative weights, create:get:list:delete")
+
+    run_id = uuid.uuid4().hex[:6]
+    print(f"minting {args.clients} tokens for tenant {args.tenant}...", file=sys.stderr)
+    toks = tokens(args.tenant, [f"load-{run_id}-{n}" for n in range(args.clients)])
+    output = measure(args.base_url, toks, creates=args.creates, seconds=args.seconds, weights=weights,
+                     run_id=run_id, keep=args.keep, log=lambda text: print(text, file=sys.stderr))
     for line in output:
         print(json.dumps(line))
 
