@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.errors import DomainError
+from core.prepared import one_or_none
 from pods.choices import PodStatus, RequestedStatus
 from pods.lifecycle import request_status, transition, wake_reconciler
 from pods.models import Pod
@@ -46,7 +47,7 @@ TEARDOWN_FROM = (S.REQUESTED, S.SPAWNER_SETUP, S.CREATING, S.AVAILABLE, S.ERROR,
 
 def reconcile_pod(pod_pk: int) -> str:
     """One pass for one pod; returns what it did (for logs and tests)."""
-    pod = Pod.objects.select_related("tenant").filter(pk=pod_pk).first()
+    pod = one_or_none(Pod.objects.select_related("tenant").filter(pk=pod_pk))
     if pod is None:
         return "gone"  # deleted: the sweep removes its objects as orphans
     wants = pod.status_requested
@@ -74,8 +75,8 @@ def restart_from_stopped(pod: Pod) -> str:
 def spawn(pod: Pod) -> str:
     """Claim a REQUESTED pod (skipping it if another worker holds the row) and create its objects."""
     with transaction.atomic():
-        locked = (Pod.objects.select_for_update(skip_locked=True)
-                  .filter(pk=pod.pk, status=S.REQUESTED, status_requested=RequestedStatus.ON).first())
+        locked = one_or_none(Pod.objects.select_for_update(skip_locked=True)
+                             .filter(pk=pod.pk, status=S.REQUESTED, status_requested=RequestedStatus.ON))
         if locked is None:
             return "claimed elsewhere"
         # The instance id is committed before anything is created, so a create whose response

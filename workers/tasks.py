@@ -111,11 +111,12 @@ def collect_logs() -> dict | None:
 def collect_pod_logs(pod_pk: int) -> int:
     """Collect one pod's logs now (sent when it turns AVAILABLE, so its first lines are readable
     within about a second instead of at the next periodic pass). Returns the bytes added."""
+    from core.prepared import one_or_none
     from pods.choices import PodStatus
     from pods.models import Pod
     from workers import logs
 
-    pod = Pod.objects.select_related("tenant").filter(pk=pod_pk, status=PodStatus.AVAILABLE).first()
+    pod = one_or_none(Pod.objects.select_related("tenant").filter(pk=pod_pk, status=PodStatus.AVAILABLE))
     if pod is None:
         return 0
     try:

@@ -131,7 +131,7 @@ def watch_changes(kind: str, resource_version: str, *, timeout_seconds: int = 30
     Ends when the server closes the watch (``timeout_seconds``). A resourceVersion too old to
     resume from raises KubeError with status 410: list again and resume from the list's.
     """
-    from kubernetes import watch
+    from kubernetes.watch.watch import iter_resp_lines
 
     api = kube_client.core_v1()
     fn, selection = {
@@ -139,17 +139,30 @@ def watch_changes(kind: str, resource_version: str, *, timeout_seconds: int = 30
         "service": (api.list_namespaced_service, {"label_selector": MANAGED_SELECTOR}),
         "event": (api.list_namespaced_event, {"field_selector": "type=Warning"}),
     }[kind]
-    stream = watch.Watch().stream(
-        fn, kube_client.namespace(), resource_version=resource_version, allow_watch_bookmarks=True,
-        timeout_seconds=timeout_seconds, _request_timeout=timeout_seconds + 30, **selection)
+    response = None
     try:
-        for event in stream:
-            yield event["type"], event.get("raw_object") or {}
+        # The client's Watch would build a typed model of every object (and re-serialise it to
+        # JSON first): 40 % of the watcher's CPU under load went there, for fields read as dicts.
+        response = fn(kube_client.namespace(), watch=True, resource_version=resource_version,
+                      allow_watch_bookmarks=True, timeout_seconds=timeout_seconds,
+                      _request_timeout=timeout_seconds + 30, _preload_content=False, **selection)
+        if not 200 <= response.status < 300:
+            raise ApiException(http_resp=response)
+        for line in iter_resp_lines(response):
+            event = orjson.loads(line)
+            if event.get("type") == "ERROR":  # e.g. 410 Gone: the version is too old to resume from
+                status = event.get("object") or {}
+                raise ApiException(status=status.get("code"), reason=f"{status.get('reason')}: {status.get('message')}")
+            yield event["type"], event.get("object") or {}
     except Exception as exc:  # noqa: BLE001 - translated, re-raised
         translated = translate(exc)
         if translated is exc:
             raise
         raise translated from exc
+    finally:
+        if response is not None:  # closed, not pooled: a watch left early has unread data
+            response.close()
+            response.release_conn()
 
 
 def watch_managed_pods(resource_version: str, *, timeout_seconds: int = 300):

@@ -1,5 +1,6 @@
 """The lazily built Kubernetes API client (never at import time)."""
 import threading
+import time
 
 from django.conf import settings
 from kubernetes import client, config
@@ -8,6 +9,8 @@ from .metering import count_request, record_request, verb_and_resource
 
 _lock = threading.Lock()
 _api_client: client.ApiClient | None = None
+# How often a kubeconfig's token is looked at again (the client's own hook did it on every request).
+TOKEN_RECHECK_SECONDS = 30.0
 
 
 class _MeteredApiClient(client.ApiClient):
@@ -40,12 +43,45 @@ def api_client() -> client.ApiClient:
                 config.load_incluster_config(client_configuration=configuration)
             if settings.PODS_KUBE_SERVER:
                 configuration.host = settings.PODS_KUBE_SERVER
+            if configuration.refresh_api_key_hook is not None:
+                configuration.refresh_api_key_hook = throttled_refresh(
+                    configuration.refresh_api_key_hook, host=settings.PODS_KUBE_SERVER or None)
             # The client's own urllib3 retries would hide errors from our retry policy.
             configuration.retries = False
             # One pool shared by a worker's threads; the default (10) discards connections.
             configuration.connection_pool_maxsize = settings.PODS_KUBE_POOL_SIZE
             _api_client = _MeteredApiClient(configuration)
         return _api_client
+
+
+def throttled_refresh(hook, *, host: str | None, seconds: float = TOKEN_RECHECK_SECONDS):
+    """The kubeconfig loader's token hook, run at most once per ``seconds`` and keeping ``host``.
+
+    For a kubeconfig with a token, the client calls the loader's hook before every request; the
+    hook re-reads the token only when it has an expiry that is less than five minutes away, but
+    every time it also copies the kubeconfig's server, CA and proxy back into the configuration,
+    which cost about 5 % of the worker's CPU under load and undid the ``PODS_KUBE_SERVER``
+    override. Checked every 30 s, a token is still renewed minutes before it expires.
+    """
+    lock = threading.Lock()
+    due, inner = [0.0], [hook]
+
+    def refresh(configuration):
+        if time.monotonic() < due[0]:
+            return
+        with lock:
+            if time.monotonic() < due[0]:
+                return
+            inner[0](configuration)
+            # The loader's hook installs itself again (a new closure each time): keep it inside.
+            if configuration.refresh_api_key_hook is not refresh:
+                inner[0] = configuration.refresh_api_key_hook or inner[0]
+                configuration.refresh_api_key_hook = refresh
+            if host:
+                configuration.host = host
+            due[0] = time.monotonic() + seconds
+
+    return refresh
 
 
 def core_v1() -> client.CoreV1Api:
