@@ -246,6 +246,7 @@ CELERY_TASK_ROUTES = {
     "workers.collect_logs": {"queue": PODS_BULK_QUEUE},
     "workers.collect_pod_logs": {"queue": PODS_BULK_QUEUE},
     "workers.reap_idle_storage": {"queue": PODS_BULK_QUEUE},
+    "workers.vacuum": {"queue": PODS_BULK_QUEUE},
 }
 # Nothing reads task results (the web only nudges; `workers.ping` opts back in): a send never
 # touches the result backend, so Redis being down cannot stall a request on it.
@@ -457,6 +458,19 @@ PODS_JUPYTER_TEMPLATE = env.str("PODS_JUPYTER_TEMPLATE", default="jupyterlab")
 PODS_POD_CLAIM_SIZE_MB = env.int("PODS_POD_CLAIM_SIZE_MB", default=10240, min=1)
 # Output kept per stream of each exec_pod_commands command (bytes).
 PODS_EXEC_OUTPUT_MAX_BYTES = env.int("PODS_EXEC_OUTPUT_MAX_BYTES", default=1024 * 1024, min=1)
+
+# --- Table maintenance (workers/maintenance.py) -------------------------------------------------------
+# How often the service's tables are checked for dead rows (and vacuumed past the thresholds
+# below); 0: never (leave it all to the server's autovacuum).
+PODS_VACUUM_SECONDS = env.float("PODS_VACUUM_SECONDS", default=10.0, min=0)
+# A table is vacuumed once its dead rows number at least this many and this fraction of its live
+# ones (and analysed once as many rows changed since its last analysis).
+PODS_VACUUM_MIN_DEAD = env.int("PODS_VACUUM_MIN_DEAD", default=500, min=1)
+PODS_VACUUM_FRACTION = env.float("PODS_VACUUM_FRACTION", default=0.1, min=0)
+if PODS_VACUUM_SECONDS:
+    CELERY_BEAT_SCHEDULE["vacuum-every-PODS_VACUUM_SECONDS"] = {
+        "task": "workers.vacuum", "schedule": PODS_VACUUM_SECONDS, "options": {"expires": PODS_VACUUM_SECONDS},
+    }
 
 CELERY_BEAT_SCHEDULE.update({
     "reap-idle-storage-every-PODS_STORAGE_REAP_SECONDS": {

@@ -156,6 +156,14 @@ def reap_idle_storage() -> list | None:
             pass
 
 
+@shared_task(name="workers.vacuum", ignore_result=True)
+def vacuum() -> list:
+    """VACUUM the service's tables that filled with dead rows (workers/maintenance.py)."""
+    from workers.maintenance import vacuum_if_needed
+
+    return vacuum_if_needed()
+
+
 @shared_task(name="workers.remove_pod_claims", autoretry_for=(TransientKubeError,), retry_backoff=1,
              retry_backoff_max=30, retry_jitter=True, max_retries=5)
 def remove_pod_claims(names: list, pod_uid: str) -> int:
