@@ -24,7 +24,7 @@ def _procfile():
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, command = line.split(":", 1)
-            entries[name.strip()] = command.split()
+            entries[name.strip()] = re.sub(r"^\s*nice -n \S+ ", "", command).split()  # make run's niceness aside
     return entries
 
 

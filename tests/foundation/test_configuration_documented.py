@@ -9,7 +9,7 @@ from tests.foundation.settings_probe import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = (ROOT / "pods_project" / "settings.py").read_text()
-READ_ELSEWHERE = {"PORT"}  # read by `make run` (the Procfile), not by the settings
+READ_ELSEWHERE = {"PORT", "PODS_BACKGROUND_NICE"}  # read by `make run` (the Procfile), not by the settings
 OIDC = {"OIDC_RP_CLIENT_ID": "pods", "OIDC_RP_CLIENT_SECRET": "s", "OIDC_OP_AUTHORIZATION_ENDPOINT": "https://idp/a",
         "OIDC_OP_TOKEN_ENDPOINT": "https://idp/t", "OIDC_OP_USER_ENDPOINT": "https://idp/u",
         "OIDC_OP_JWKS_ENDPOINT": "https://idp/j"}
