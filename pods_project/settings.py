@@ -217,6 +217,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/pods")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60, min=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django's backend, probing a persistent connection only when it has not answered a moment ago.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "core.postgres"
 # A database that does not answer fails a request in seconds (503), not after the OS's TCP timeout.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3, min=1))
