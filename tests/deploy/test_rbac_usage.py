@@ -178,7 +178,7 @@ def test_each_role_grants_exactly_what_its_component_uses(cluster, deployed, cli
     assert api.delete("/v3/pods/stale").status_code == 200
     cluster.use("worker")
     reconcile_pod(pods["full"].pk)
-    assert remove_objects(stale.k8_name, str(stale.uid)) == 3, refusals(cluster)  # Pod, Service, NetworkPolicy
+    assert remove_objects(stale.k8_name, str(stale.uid)) == 2, refusals(cluster)  # Pod, Service (the policy: GC)
     orphan = {"metadata": {"name": "orphan", "labels": {LABEL_MANAGED_BY: MANAGED_BY}},
               "spec": {"containers": [{"name": "c", "image": "kubesim/web:1"}]}}
     cluster.core.create_namespaced_pod(namespace, orphan)

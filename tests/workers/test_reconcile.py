@@ -344,9 +344,13 @@ def test_deleting_a_pod_removes_its_objects_at_once_but_never_a_successors(sim, 
     old = run_to_available(sim, make_pod())
     name, old_uid = old.k8_name, str(old.uid)
     pod_delete(pod=old, actor="alice")
-    assert remove_objects(name, old_uid) == 3  # Pod, Service, NetworkPolicy
+    assert remove_objects(name, old_uid) == 2  # Pod, Service; the NetworkPolicy goes with the Pod
     sim.advance(60)
     assert names("pods") == [] and names("services") == []
+    from kubernetes import client
+
+    policies = client.NetworkingV1Api(core.api_client).list_namespaced_network_policy("default").items
+    assert name not in [p.metadata.name for p in policies], "collected with its owner, the Pod"
     assert remove_objects(name, old_uid) == 0, "idempotent"
 
     new = run_to_available(sim, make_pod())
