@@ -148,8 +148,9 @@ class Kubesim:
         self.proc = subprocess.Popen(
             [PY, "-m", "kubesim", "--host", "127.0.0.1", "--port", str(self.port), "--kubeconfig",
              str(self.kubeconfig), "--token", "faults", "--speed", str(self.speed),
-             # A node big enough for a campaign's hundreds of pods (the default one fits 16).
-             "--node-cpu", "2000", "--node-memory", "8000Gi", "--node-pods", "100000"],
+             # A node big enough for a campaign's thousands of pods (the default one fits 16; one
+             # of 2000 CPUs was full at 8,000 pods once the API got faster).
+             "--node-cpu", "100000", "--node-memory", "400000Gi", "--node-pods", "1000000"],
             cwd=ROOT, stdout=open(self.dir / "kubesim.log", "ab"), stderr=subprocess.STDOUT)
         wait_for(lambda: requests.get(f"{self.url}/_kubesim/health", timeout=1).ok, 20, "kubesim")
         return self
