@@ -113,9 +113,9 @@ def test_fault_campaign(fault_stack):
     everything = load.codes()
     print(f"whole campaign: {sorted(everything.items())}")
 
-    # Two beats, one sweep per interval (1 s): the sweeper ran about one sweep a second.
+    # Two beats, one sweep per interval (1 s): the second beat's sweeps are skipped. (At INFO
+    # Celery's per-task lines are quiet; the skip is the sweep's own INFO line.)
     log = stack.log.read_text(errors="replace")
-    ran = len(re.findall(r"Task workers\.sweep\[[^\]]+\] succeeded in [0-9.]+s: \{", log))
-    skipped = len(re.findall(r"Task workers\.sweep\[[^\]]+\] succeeded in [0-9.]+s: None", log))
-    print(f"sweeps: {ran} ran, {skipped} skipped (sent by the second beat in an interval already swept)")
+    skipped = len(re.findall(r"sweep: this interval already had its sweep", log))
+    print(f"sweeps: {skipped} skipped (sent by the second beat in an interval already swept)")
     assert skipped > 0
