@@ -67,7 +67,10 @@ def sweep() -> dict | None:
     """The periodic reconcile sweep (see workers.sweep): at most one per interval."""
     from workers.sweep import sweep as run
 
-    if not _claim_interval("sweep", settings.PODS_SWEEP_SECONDS):
+    # The interval is the beat's schedule for it (PODS_RESYNC_SECONDS), not the watcher's timer
+    # pass (PODS_SWEEP_SECONDS, 5 s): claimed for 4 s of a 300 s schedule, a second beat started
+    # more than 4 s after the first ran a second full resync every interval.
+    if not _claim_interval("sweep", settings.PODS_RESYNC_SECONDS):
         logger.info("sweep: this interval already had its sweep (a second beat, or a late one); skipping")
         return None
     lock = _singleton("sweep", ttl=max(30.0, settings.PODS_SWEEP_SECONDS * 6))

@@ -113,7 +113,7 @@ def test_fault_campaign(fault_stack):
     everything = load.codes()
     print(f"whole campaign: {sorted(everything.items())}")
 
-    # Two beats, one sweep per interval (1 s): the second beat's sweeps are skipped. (At INFO
+    # Two beats, one sweep per interval (PODS_RESYNC_SECONDS): the second beat's are skipped. (At INFO
     # Celery's per-task lines are quiet; the skip is the sweep's own INFO line.)
     log = stack.log.read_text(errors="replace")
     skipped = len(re.findall(r"sweep: this interval already had its sweep", log))

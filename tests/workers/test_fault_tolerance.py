@@ -2,6 +2,7 @@
 log-collection circuit breaker, a stale cluster observation, the 503 for a database that does not
 answer, and the broker transport that survives a closed connection."""
 import json
+import time
 
 import kombu
 import pytest
@@ -24,9 +25,13 @@ def _redis():
 
 
 def test_two_beats_sending_in_one_interval_run_one_sweep(sim, settings):
-    settings.PODS_SWEEP_SECONDS = 30  # the interval: the second beat's send falls inside it
+    # The defaults: the beat sends the sweep every PODS_RESYNC_SECONDS (300 s); the watcher's
+    # timer pass (PODS_SWEEP_SECONDS, 5 s) has nothing to do with it.
+    settings.PODS_RESYNC_SECONDS, settings.PODS_SWEEP_SECONDS = 300.0, 0.1
     _redis().delete(f"{settings.PODS_REDIS_PREFIX}:interval:sweep")
-    first, second = tasks.sweep(), tasks.sweep()
+    first = tasks.sweep()
+    time.sleep(0.5)  # the second beat started a moment later (longer than PODS_SWEEP_SECONDS)
+    second = tasks.sweep()
     assert first is not None and first["cluster"] == "ok"
     assert second is None  # skipped: this interval's sweep already ran
     _redis().delete(f"{settings.PODS_REDIS_PREFIX}:interval:sweep")  # the next interval
