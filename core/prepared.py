@@ -91,14 +91,14 @@ _insert_sql: dict = {}  # model -> (sql, fields, sql with the primary key, field
 def one_or_none(queryset: QuerySet):
     """The only row of ``queryset`` (filtered on a unique key), or None.
 
-    Unlike ``first()``, no ORDER BY: ``first()`` orders by the model's ``Meta.ordering``, and
-    compiling that ordering cost the worker more than the query itself (a quarter of its CPU
-    under bench/api_load.py went to ``get_order_by`` of ``Pod.objects...first()``).
+    Django's ``get()``, which runs without ORDER BY; not ``first()``, which orders by the
+    model's ``Meta.ordering``: compiling that ordering cost the worker more than the query
+    itself (a quarter of its CPU under bench/api_load.py went to ``get_order_by``).
     """
-    rows = list(queryset.order_by()[:2])
-    if len(rows) > 1:
-        raise queryset.model.MultipleObjectsReturned(f"more than one {queryset.model.__name__} matched")
-    return rows[0] if rows else None
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        return None
 
 
 def insert(obj) -> None:

@@ -36,9 +36,9 @@ def due_tables(cursor) -> list[tuple[str, bool]]:
         " WHERE schemaname = current_schema() AND relname = ANY(%s)", [model_tables()])
     due = []
     for table, dead, live, modified in cursor.fetchall():
-        analyze = modified >= max(settings.PODS_VACUUM_MIN_DEAD, settings.PODS_VACUUM_FRACTION * live)
-        if analyze or dead >= max(settings.PODS_VACUUM_MIN_DEAD, settings.PODS_VACUUM_FRACTION * live):
-            due.append((table, analyze))
+        threshold = max(settings.PODS_VACUUM_MIN_DEAD, settings.PODS_VACUUM_FRACTION * live)
+        if dead >= threshold or modified >= threshold:
+            due.append((table, modified >= threshold))
     return due
 
 

@@ -64,22 +64,23 @@ def throttled_refresh(hook, *, host: str | None, seconds: float = TOKEN_RECHECK_
     override. Checked every 30 s, a token is still renewed minutes before it expires.
     """
     lock = threading.Lock()
-    due, inner = [0.0], [hook]
+    due = 0.0
 
     def refresh(configuration):
-        if time.monotonic() < due[0]:
+        nonlocal hook, due
+        if time.monotonic() < due:
             return
         with lock:
-            if time.monotonic() < due[0]:
+            if time.monotonic() < due:
                 return
-            inner[0](configuration)
+            hook(configuration)
             # The loader's hook installs itself again (a new closure each time): keep it inside.
-            if configuration.refresh_api_key_hook is not refresh:
-                inner[0] = configuration.refresh_api_key_hook or inner[0]
-                configuration.refresh_api_key_hook = refresh
+            if configuration.refresh_api_key_hook not in (None, refresh):
+                hook = configuration.refresh_api_key_hook
+            configuration.refresh_api_key_hook = refresh
             if host:
                 configuration.host = host
-            due[0] = time.monotonic() + seconds
+            due = time.monotonic() + seconds
 
     return refresh
 
