@@ -15,6 +15,16 @@ SERVICE_NAMESPACE = "pods-system"
 
 
 @functools.cache
+def procfile_commands() -> dict[str, list[str]]:
+    """The Procfile's processes: name -> the command's words (make run's ``nice -n N`` aside)."""
+    entries = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            entries[name.strip()] = re.sub(r"^\s*nice -n \S+ ", "", command).split()
+    return entries
+
+
 def _render(directory: str) -> tuple:
     kubectl = shutil.which("kubectl")
     if kubectl is None:

@@ -5,8 +5,8 @@ import re
 import kubernetes_validate
 import pytest
 
-from tests.deploy.manifests import (OVERLAYS, ROOT, SERVICE_NAMESPACE, config_data, named, of_kind, render,
-                                    settings_variables, workloads)
+from tests.deploy.manifests import (OVERLAYS, ROOT, SERVICE_NAMESPACE, config_data, named, of_kind, procfile_commands,
+                                    render, settings_variables, workloads)
 
 K8S_VERSION = "1.28.0"
 RENDERINGS = [f"overlays/{o}" for o in OVERLAYS] + [f"overlays/{o}/migrate" for o in OVERLAYS]
@@ -195,8 +195,7 @@ def test_web_probes_the_healthcheck_with_an_allowed_host_and_stays_alive_through
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_processes_run_the_procfile_programs_on_the_configured_queue(overlay):
     objects = render(f"overlays/{overlay}")
-    procfile = {line.split(":", 1)[0]: re.sub(r"^\s*nice -n \S+ ", "", line.split(":", 1)[1]).split() for line in
-                (ROOT / "Procfile").read_text().splitlines() if line.strip()}  # make run's niceness aside
+    procfile = procfile_commands()
     for name in ("web", "worker", "beat", "watcher"):
         command = named(objects, "Deployment", f"pods-{name}")["spec"]["template"]["spec"]["containers"][0]["command"]
         assert command[0] == procfile[name][0].rsplit("/", 1)[-1] and command[1:3] == procfile[name][1:3]

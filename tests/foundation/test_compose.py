@@ -7,6 +7,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from tests.deploy.manifests import procfile_commands
 from tests.foundation.settings_probe import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +18,6 @@ OPERATOR_ENV = {"PODS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 
 def _compose():
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-def _procfile():
-    entries = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            entries[name.strip()] = re.sub(r"^\s*nice -n \S+ ", "", command).split()  # make run's niceness aside
-    return entries
 
 
 def test_compose_has_every_service():
@@ -42,7 +34,7 @@ def test_web_worker_beat_share_one_image_built_from_the_dockerfile():
 
 
 def test_compose_commands_match_the_procfile():
-    services, procfile = _compose()["services"], _procfile()
+    services, procfile = _compose()["services"], procfile_commands()
     for name in ("web", "worker", "beat", "watcher"):
         compose_cmd = services[name]["command"]
         proc_cmd = procfile[name]
