@@ -10,4 +10,5 @@ RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build python manage.py col
 RUN useradd --create-home --uid 10001 pods && chown -R pods /app
 USER 10001
 EXPOSE 8000
-CMD ["gunicorn", "pods_project.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# The web server (pods_project/serve.py): granian, 2 processes x 16 threads, on port 8000.
+CMD ["python", "-m", "pods_project.serve"]

@@ -1,6 +1,6 @@
 """The pods API's hot paths against their floor, measured in one run on one server.
 
-Starts gunicorn (``gunicorn.conf.py``, the production configuration, plus ``--gunicorn-args``)
+Starts the web server (``python -m pods_project.serve``, the production one, plus ``--server-args``)
 with ``DJANGO_SETTINGS_MODULE=bench.floor_settings``: the project's settings with ``DEBUG`` off
 and two bench-only endpoints (``floor_urls.py``), the smallest authenticated DRF view returning a
 constant (``floor_auth``) and the same without authentication (``floor_open``). Then it times,
@@ -130,26 +130,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(gunicorn_args: str):
+def start_server(server_args: str):
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.floor_settings", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "gunicorn", "pods_project.wsgi", "--config", "gunicorn.conf.py",
-           "--bind", f"127.0.0.1:{port}", *shlex.split(gunicorn_args)]
+    cmd = [sys.executable, "-m", "pods_project.serve", "--host", "127.0.0.1", "--port", str(port),
+           *shlex.split(server_args)]
     print("starting", " ".join(cmd[2:]), file=sys.stderr)
-    log = open(ROOT / ".run" / "api_bench_gunicorn.log", "wb") if (ROOT / ".run").is_dir() else subprocess.DEVNULL
+    log = open(ROOT / ".run" / "api_bench_web.log", "wb") if (ROOT / ".run").is_dir() else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise SystemExit(f"the web server exited with {proc.returncode}")
         try:
             requests.get(f"{base}/bench/floor-open", timeout=5)
             return proc, base
         except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("gunicorn did not answer within 60 s")
+    raise SystemExit("the web server did not answer within 60 s")
 
 
 class Endpoint:
@@ -189,7 +189,8 @@ def summary(endpoint: Endpoint, floor_p50: float | None, wall: float, clients: i
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", help="measure this running server (serving bench.floor_settings) instead")
-    parser.add_argument("--gunicorn-args", default="", help="extra gunicorn flags, e.g. '--workers 2 --threads 4'")
+    parser.add_argument("--server-args", default="",
+                        help="flags of python -m pods_project.serve, e.g. '--workers 2 --threads 4'")
     parser.add_argument("--tenant", default="dev")
     parser.add_argument("--username", default="benchuser")
     parser.add_argument("--token", help="X-Tapis-Token to use (otherwise minted by --seed)")
@@ -206,7 +207,7 @@ def main(argv=None):
     prepare_database()
     token = args.token or seed(args.tenant, args.username, args.seed, args.log_kb)
     creator_token = creator(args.tenant, f"{args.username}new")
-    proc, base = (None, args.base_url.rstrip("/")) if args.base_url else start_server(args.gunicorn_args)
+    proc, base = (None, args.base_url.rstrip("/")) if args.base_url else start_server(args.server_args)
     run = secrets.token_hex(3)
     try:
         sessions = [requests.Session() for _ in range(max(1, args.clients))]
@@ -262,7 +263,7 @@ def main(argv=None):
 
     floor = statistics.median(endpoints[0].times)
     total = sum(len(e.times) for e in endpoints)
-    server = args.base_url or f"gunicorn.conf.py {args.gunicorn_args}".strip()
+    server = args.base_url or f"pods_project.serve {args.server_args}".strip()
     print(json.dumps({"bench": "api_server", "server": server, "pods": len(pod_ids), "clients": args.clients,
                       "rps": round(total / wall, 1)}))
     for endpoint in endpoints:

@@ -1,6 +1,6 @@
 """Benchmark volume file transfer through the API, snapshots and listings.
 
-Starts kubesim (wall clock), a gunicorn web process (1 sync worker) and a Celery worker, both
+Starts kubesim (wall clock), a web process (pods_project.serve, 1 x 4 threads) and a Celery worker, both
 pointed at kubesim, on the ``pods_bench_volumes`` database (unless DATABASE_URL says otherwise). Through HTTP, as a client would: creates a
 volume (the worker starts the tenant's storage server), uploads a file of ``--mb`` MB
 (multipart, streamed from a generator: the client holds one block), downloads it back
@@ -143,8 +143,8 @@ def main(argv=None):
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PODS_STORAGE_TENANT_QUOTA_MB": str(args.mb * 4 + 100),
                "PODS_STORAGE_WAIT_SECONDS": "60"}
         port = free_port()
-        web = start([sys.executable, "-m", "gunicorn", "pods_project.wsgi", "--bind", f"127.0.0.1:{port}",
-                     "--workers", "1", "--timeout", "600"], env, Path(tmp) / "web.log")
+        web = start([sys.executable, "-m", "pods_project.serve", "--host", "127.0.0.1", "--port", str(port),
+                     "--workers", "1", "--threads", "4"], env, Path(tmp) / "web.log")
         worker = start([sys.executable, "-m", "celery", "-A", "pods_project", "worker", "--pool", "solo",
                         "-Q", "pods-bench-volumes", "--loglevel", "WARNING", "--without-heartbeat",
                         "--without-gossip", "--without-mingle", "-n", "benchvol@%h"], env, Path(tmp) / "worker.log")

@@ -122,7 +122,7 @@ def _forwarded_ip(value):
     try:
         ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise ValueError(f"IP addresses or CIDR networks of the proxies in front of gunicorn, not {value!r} "
+        raise ValueError(f"IP addresses or CIDR networks of the proxies in front of the web server, not {value!r} "
                          "(never '*': anyone could then claim to be on HTTPS)") from None
 
 
@@ -155,7 +155,7 @@ SECURE_PROXY_SSL_HEADER = (f"HTTP_{_ssl_header.upper().replace('-', '_')}", "htt
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Proxies whose X-Forwarded-* headers gunicorn believes (gunicorn.conf.py reads this).
+# Proxies whose X-Forwarded-* headers the web believes (pods_project/forwarded.py, wrapped in pods_project/wsgi.py).
 PODS_FORWARDED_ALLOW_IPS = env.list("PODS_FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"], item=_forwarded_ip)
 
 INSTALLED_APPS = [

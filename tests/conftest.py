@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIVE_SERVER = "live_server"
 # Fixtures that start real worker processes (Celery worker; the e2e stack adds beat and watcher).
 WORKER_PROCESSES = {"stack", "celery_worker_process"}
-# The fault suite's stack runs its own web server (gunicorn) beside the workers: both at once.
+# The fault suite's stack runs its own web server (granian) beside the workers: both at once.
 FULL_STACKS = {"fault_stack"}
 
 

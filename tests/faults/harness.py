@@ -6,9 +6,9 @@ instances a test may kill and restart at will (never the machine's shared ones).
     stack.api.create("p1"); stack.kill("worker"); redis.kill(); redis.start(empty=True) ...
     check_invariants(stack)
 
-Every process (web under gunicorn, worker, sweeper, bulk, beat, watcher) runs under
+Every process (web under granian, worker, sweeper, bulk, beat, watcher) runs under
 scripts/supervise.py from a Procfile written here, so a killed process is restarted by the same
-supervisor `make run` uses. Nothing here mocks anything: real Redis, Postgres, Celery, gunicorn,
+supervisor `make run` uses. Nothing here mocks anything: real Redis, Postgres, Celery, granian,
 kubesim driven by the real kubernetes client.
 """
 import json
@@ -217,8 +217,8 @@ class Stack:
         celery = f"{PY} -m celery -A pods_project"
         flags = "--without-gossip --without-mingle --without-heartbeat --loglevel INFO"
         commands = {
-            "web": f"{PY} -m gunicorn pods_project.wsgi --bind 127.0.0.1:{self.port} --workers {web_workers} "
-                   f"--threads {web_threads} --access-logfile -",
+            "web": f"{PY} -m pods_project.serve --host 127.0.0.1 --port {self.port} --workers {web_workers} "
+                   f"--threads {web_threads}",
             "worker": f"{celery} worker --pool threads --concurrency 8 -Q {q} -n worker-{q}@%h {flags}",
             "sweeper": f"{celery} worker --concurrency 1 -Q {q}.sweep -n sweeper-{q}@%h {flags}",
             "bulk": f"{celery} worker --concurrency 2 -Q {q}.bulk -n bulk-{q}@%h {flags}",

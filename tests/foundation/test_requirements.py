@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {".venv", "staticfiles", "__pycache__", ".git", "node_modules"}
 # Dependencies used other than by an import: (file, text that shows the use).
 USED_WITHOUT_IMPORT = {
-    "gunicorn": ("Procfile", "bin/gunicorn "),
     "pytest-django": ("pytest.ini", "DJANGO_SETTINGS_MODULE"),
     "whitenoise": ("pods_project/settings.py", '"whitenoise.middleware.WhiteNoiseMiddleware"'),
     "import-linter": ("Makefile", "bin/lint-imports"),  # the layering contracts

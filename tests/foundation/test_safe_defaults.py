@@ -1,5 +1,5 @@
 """Safe defaults: production settings pass Django's deployment checks, weak secrets stop start-up,
-gunicorn trusts forwarded headers only from the configured proxies, and the development image
+the web believes forwarded headers only from the configured proxies (pods_project.forwarded), and the development image
 allow-list names the simulator's images exactly."""
 import os
 import subprocess
@@ -8,9 +8,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 
+from pods_project.forwarded import trust_forwarded_scheme
+from tests.conftest import child_env
 from tests.foundation.settings_probe import load_settings
+from tests.web_server import web_server
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "prod-Secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
@@ -73,17 +77,59 @@ def test_development_needs_none_of_it():
     assert loaded.settings["SECURE_SSL_REDIRECT"] is False
 
 
-def test_gunicorn_trusts_forwarded_headers_only_from_the_configured_proxies():
+def _scheme_seen(environ: dict, allowed=("127.0.0.1", "::1", "10.0.0.0/8")) -> str:
+    seen = {}
+
+    def app(env, start_response):
+        seen["scheme"] = env["wsgi.url_scheme"]
+        return []
+
+    trust_forwarded_scheme(app, allowed)({"wsgi.url_scheme": "http", **environ}, None)
+    return seen["scheme"]
+
+
+@pytest.mark.parametrize("remote", ["127.0.0.1", "::1", "10.20.30.40", "::ffff:10.1.2.3"])
+def test_a_configured_proxy_is_believed(remote):
+    assert _scheme_seen({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTO": "https"}) == "https"
+    assert _scheme_seen({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_SSL": "on"}) == "https"
+    assert _scheme_seen({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTOCOL": "ssl"}) == "https"
+    assert _scheme_seen({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTO": "http",
+                         "wsgi.url_scheme": "https"}) == "http"
+
+
+@pytest.mark.parametrize("remote", ["192.168.1.9", "11.0.0.1", "", "not-an-ip", "fe80::1%eth0"])
+def test_anyone_else_is_not(remote):
+    assert _scheme_seen({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTO": "https"}) == "http"
+
+
+def test_contradicting_headers_upgrade_nothing():
+    both = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_SSL": "off"}
+    assert _scheme_seen(both) == "http"
+    assert _scheme_seen({"REMOTE_ADDR": "127.0.0.1"}) == "http"
+
+
+def test_forwarded_headers_are_never_believed_from_anyone():
     assert "*" not in (ROOT / "Procfile").read_text().split("web:", 1)[1].splitlines()[0]
-    probe = ("from gunicorn.config import Config; c = Config(); c.set('forwarded_allow_ips', "
-             "__import__('runpy').run_path('gunicorn.conf.py')['forwarded_allow_ips']); "
-             "print(c.forwarded_allow_ips)")
-    result = run([sys.executable, "-c", probe], {"PODS_FORWARDED_ALLOW_IPS": "10.0.0.0/8,192.168.1.5"})
-    assert result.returncode == 0, result.stderr
-    assert "10.0.0.0/8" in result.stdout and "192.168.1.5" in result.stdout
-    default = run([sys.executable, "-c", probe], {})
-    assert "127.0.0.1" in default.stdout and "*" not in default.stdout
     assert load_settings({"PODS_FORWARDED_ALLOW_IPS": "*"}).returncode != 0
+    assert load_settings({"PODS_FORWARDED_ALLOW_IPS": "10.0.0.0/8,192.168.1.5"}).settings[
+        "PODS_FORWARDED_ALLOW_IPS"] == ["10.0.0.0/8", "192.168.1.5"]
+
+
+@pytest.mark.parametrize("allowed, redirected", [("127.0.0.1,::1", False), ("10.9.9.9", True)])
+def test_the_served_application_believes_the_configured_proxies_only(transactional_db, allowed, redirected):
+    """Through the real server: production settings redirect plain HTTP to HTTPS, unless the
+    connection comes from a configured proxy saying the client used HTTPS."""
+    env = child_env(**{**PRODUCTION, "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "PODS_FORWARDED_ALLOW_IPS": allowed})
+    with web_server(env) as base:
+        plain = requests.get(f"{base}/v3/pods", allow_redirects=False, timeout=10)
+        assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
+        proxied = requests.get(f"{base}/v3/pods", headers={"X-Forwarded-Proto": "https"},
+                               allow_redirects=False, timeout=10)
+        if redirected:
+            assert proxied.status_code == 301
+        else:
+            assert proxied.status_code == 401, proxied.text  # served (as HTTPS): no token
+            assert "Strict-Transport-Security" in proxied.headers
 
 
 def test_the_development_allow_list_admits_no_other_registry(tenant):

@@ -3,9 +3,6 @@
 A change made through the ORM in this process applies at once; any other change (another
 process, SQL, ``QuerySet.update``) within ``PODS_TENANT_CACHE_SECONDS``, in every process.
 """
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from tenancy import cache
 from tenancy.identity.keys import generate_rsa_keypair, sign_rs256, tapis_claims
 from tenancy.services import tenant_key_add
-from tests.conftest import ROOT, child_env
+from tests.conftest import child_env
+from tests.web_server import web_server
 
 
 def _status(whoami, token):
@@ -101,34 +99,11 @@ def test_requests_get_their_own_copy_of_the_tenant(tenant):
 
 # --- Across processes: a server process's cache follows a change made here -----------------------
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(transactional_db):
-    """A gunicorn process (the production configuration) on the test database, TTL 1 s."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "pods_project.wsgi", "--config", "gunicorn.conf.py",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT, env=child_env(PODS_TENANT_CACHE_SECONDS=1), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{base}/healthcheck", timeout=5)
-            break
-        except requests.RequestException:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"gunicorn did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    """The real web server (pods_project.serve) on the test database, TTL 1 s."""
+    with web_server(child_env(PODS_TENANT_CACHE_SECONDS=1)) as base:
+        yield base
 
 
 def _until(predicate, timeout):
