@@ -70,3 +70,66 @@ def test_list_endpoint_serves_the_fast_rendering_as_plain_json(tenant, alice):
     assert list(body) == ["result", "status", "version", "message", "metadata"]
     assert body["result"] == [json.loads(json.dumps(render_pod(Pod.objects.get(pod_id="one"))))]
     assert alice.get("/v3/pods/one").json()["result"] == body["result"][0]
+
+
+# --- The stored copy (pods_pod.wire, kept by a trigger) -----------------------------------------
+
+def _stored_and_built(pod_id):
+    from django.db import connection
+
+    from pods.api.rendering import _wire_json_sql
+
+    built = _wire_json_sql(lambda name: f'"pods_pod"."{Pod._meta.get_field(name).column}"')
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT wire, {built} FROM pods_pod WHERE pod_id = %s', [pod_id])
+        return cursor.fetchone()
+
+
+def test_every_write_keeps_the_stored_wire_current(tenant):
+    from django.db import connection
+
+    pod = make(tenant, "kept", description="first")
+    stored, built = _stored_and_built("kept")
+    assert stored is not None and stored == built and json.loads(stored)["description"] == "first"
+    pod.status = "AVAILABLE"
+    pod.save(update_fields=["status"])  # the ORM, one column
+    assert json.loads(_stored_and_built("kept")[0])["networking_live"] is True
+    Pod.objects.filter(pk=pod.pk).update(description="bulk")  # a queryset update
+    assert json.loads(_stored_and_built("kept")[0])["description"] == "bulk"
+    with connection.cursor() as cursor:  # plain SQL, as an operator might
+        cursor.execute("UPDATE pods_pod SET environment_variables = '{\"K\": \"v\"}' WHERE id = %s", [pod.pk])
+    stored, built = _stored_and_built("kept")
+    assert stored == built and json.loads(stored)["environment_variables"] == {"K": "v"}
+    import orjson
+
+    assert orjson.dumps(wire_pods(Pod.objects.filter(pk=pod.pk))[0]).decode() == stored  # what the list sends
+
+
+def test_migrate_rewrites_a_changed_trigger_and_recomputes_every_pod(tenant):
+    from django.db import connection
+
+    from pods.api.rendering import install_wire_trigger
+
+    make(tenant, "old", description="before")
+    assert install_wire_trigger(connection) is False  # unchanged: nothing rewritten
+    with connection.cursor() as cursor:  # an older code's function, and a row it wrote
+        cursor.execute("CREATE OR REPLACE FUNCTION pods_pod_wire() RETURNS trigger LANGUAGE plpgsql "
+                       "AS $$ BEGIN NEW.wire := '{\"stale\": true}'; RETURN NEW; END $$")
+        cursor.execute("UPDATE pods_pod SET description = 'after' WHERE pod_id = 'old'")
+    assert _stored_and_built("old")[0] == '{"stale": true}'
+    assert install_wire_trigger(connection) is True
+    stored, built = _stored_and_built("old")
+    assert stored == built and json.loads(stored)["description"] == "after"
+
+
+def test_a_row_without_its_stored_wire_is_built_on_the_spot(tenant):
+    from django.db import connection
+
+    make(tenant, "bare", description="x")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no ordinary trigger fires
+        cursor.execute("UPDATE pods_pod SET wire = NULL, description = 'y' WHERE pod_id = 'bare'")
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    import orjson
+
+    assert json.loads(orjson.dumps(wire_pods(Pod.objects.filter(pod_id="bare"))[0]))["description"] == "y"
