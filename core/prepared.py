@@ -136,6 +136,50 @@ def insert(obj) -> None:
     obj._state.adding, obj._state.db = False, using
 
 
+def insert_all(*objs) -> None:
+    """:func:`insert` of each of ``objs`` (one database), as one statement: a round trip, not one
+    per row.
+
+    Each INSERT becomes a data-modifying CTE of a single statement (the order does not matter:
+    the foreign keys are checked at the commit), the generated primary keys are read back from
+    their ``RETURNING``. A create's rows went from four round trips to one. If any object would
+    not take :func:`insert`'s fast path, each is inserted on its own.
+    """
+    from django.db import connections
+    from django.db.models import signals
+
+    if not objs:
+        return
+    using = objs[0]._state.db or DEFAULT_DB_ALIAS
+    connection = connections[using]
+    parts, params, returning = [], [], []
+    for obj in objs:
+        model = type(obj)
+        compiled = _insert_sql.get(model)
+        if compiled is None:
+            compiled = _insert_sql[model] = _build_insert(model, connection)
+        auto = model._meta.auto_field is not None
+        if (compiled is False or (obj.pk is None and not auto) or signals.pre_save.has_listeners(model)
+                or signals.post_save.has_listeners(model) or (obj._state.db or DEFAULT_DB_ALIAS) != using):
+            for each in objs:
+                insert(each)
+            return
+        generated = auto and obj.pk is None
+        sql, fields = compiled[:2] if generated else compiled[2:]
+        parts.append(f"i{len(parts)} AS ({sql})")
+        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields)
+        if generated:
+            returning.append((obj, f"(SELECT * FROM i{len(parts) - 1})"))
+    select = ", ".join(column for _, column in returning) or "1"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {select}", params)
+        row = cursor.fetchone()
+    for (obj, _), pk in zip(returning, row):
+        obj.pk = pk
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, using
+
+
 def reserve_pk(model, using: str = DEFAULT_DB_ALIAS) -> int:
     """The next value of ``model``'s primary-key sequence, for an :func:`insert` to write later.
 

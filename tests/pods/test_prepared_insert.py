@@ -1,4 +1,5 @@
-"""core.prepared.insert: the create path's INSERTs built once, writing exactly what save() writes."""
+"""core.prepared.insert / insert_all: the create path's INSERTs built once, writing exactly what
+save() writes; insert_all writes several rows in one statement."""
 import uuid
 
 import pytest
@@ -6,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
-from core.prepared import insert, reserve_pk
+from core.prepared import insert, insert_all, reserve_pk
 from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,58 @@ def test_a_reserved_primary_key_is_written_and_its_rows_may_come_first(tenant):
     assert len(queries) == 1 and "RETURNING" not in queries[0]["sql"]
     assert Pod.objects.get(pod_id="later").pk == pk
     assert PodPermission.objects.get(pod_id=pk).username == "alice"
+
+
+def test_insert_all_writes_a_pod_and_its_rows_in_one_statement(tenant):
+    fields = dict(tenant=tenant, image="kubesim/web:1", networking={"default": {"port": 5000}},
+                  environment_variables={"A": "1"}, created_by="alice")
+    saved = Pod(pod_id="saved", **fields)
+    saved.save(force_insert=True)
+    pod = Pod(pod_id="together", **fields)
+    pod.pk = reserve_pk(Pod)
+    permission = PodPermission(pod=pod, username="alice", level=3, granted_by="alice")
+    creds = PodCredentials.generate(pod)
+    event = PodEvent.for_pod(pod, actor="alice", kind=PodEventKind.CREATED, message="made")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        insert_all(permission, creds, event, pod)
+    assert len(queries) == 1 and queries[0]["sql"].startswith("WITH i0 AS (INSERT INTO")
+    assert permission.pk and event.pk and pod.pk and not any(
+        o._state.adding for o in (permission, creds, event, pod))  # generated keys read back
+    assert PodPermission.objects.get(pk=permission.pk).pod_id == pod.pk
+    assert PodEvent.objects.get(pk=event.pk).message == "made"
+    assert PodCredentials.objects.get(pod=pod).user_password == creds.user_password
+    one, other = _row(Pod, saved.pk), _row(Pod, pod.pk)  # what save() writes
+    for differs in ("id", "pod_id", "uid"):
+        assert one.pop(differs) != other.pop(differs)
+    for when in ("creation_ts", "update_ts", "status_changed_at"):
+        assert abs(one.pop(when) - other.pop(when)).total_seconds() < 5
+    assert one == other
+
+
+def test_insert_all_raises_the_insert_s_integrity_error_and_writes_nothing(tenant):
+    Pod.objects.create(tenant=tenant, pod_id="taken", image="x")
+    pod = Pod(tenant=tenant, pod_id="taken", image="x")
+    pod.pk = reserve_pk(Pod)
+    with pytest.raises(IntegrityError) as raised, transaction.atomic():
+        insert_all(PodPermission(pod=pod, username="bob", level=1, granted_by="bob"), pod)
+    assert raised.value.__cause__.diag.constraint_name == "pod_unique_per_tenant"
+    assert not PodPermission.objects.filter(username="bob").exists()
+
+
+def test_insert_all_falls_back_to_one_insert_each_for_a_model_with_receivers(tenant):
+    pod = Pod.objects.create(tenant=tenant, pod_id="p", image="x")
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append(instance.username)
+
+    post_save.connect(receiver, sender=PodPermission)
+    try:
+        event = PodEvent.for_pod(pod, actor="alice", kind=PodEventKind.CREATED, message="made")
+        insert_all(event, PodPermission(pod=pod, username="alice", level=1, granted_by="alice"))
+    finally:
+        post_save.disconnect(receiver, sender=PodPermission)
+    assert seen == ["alice"] and PodEvent.objects.get(pk=event.pk).message == "made"
 
 
 def test_a_row_pointing_to_a_pod_never_written_fails_the_commit(tenant):
