@@ -16,15 +16,6 @@ from collections.abc import Callable
 
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
-from psycopg import _queries as psycopg_queries
-
-# psycopg keeps the parsing of a query's text (where its %s go) only for queries of up to 50
-# parameters (psycopg/_queries.py: ORM-made multi-row INSERTs vary too much to be worth it); a
-# create's one statement (insert_all) has 58, always the same text, and parsing it anew took
-# 0.4 ms of each create. Raised for it; tests/pods/test_prepared_insert.py checks it is cached.
-CACHED_STATEMENT_PARAMS = 80
-psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = max(psycopg_queries.MAX_CACHED_STATEMENT_PARAMS,
-                                                  CACHED_STATEMENT_PARAMS)
 
 
 class _Placeholder:
@@ -117,7 +108,7 @@ def insert(obj) -> None:
     the column list) cost more than Postgres took to run it. Here each model's statement is
     built once; every call only takes each field's ``pre_save`` (defaults, ``auto_now_add``)
     and ``get_db_prep_save`` values, as ``Model.save`` does, and sets the returned primary key
-    (or writes the one already set). Models with
+    (or writes the one already set, from :func:`reserve_pk`). Models with
     ``pre_save``/``post_save`` receivers are saved the ordinary way (no signal is skipped), as is
     anything this does not cover (database defaults, fields with their own placeholders).
     """
@@ -149,12 +140,9 @@ def insert_all(*objs) -> None:
     """:func:`insert` of each of ``objs`` (one database), as one statement: a round trip, not one
     per row.
 
-    Each INSERT becomes a data-modifying CTE of a single statement, the generated primary keys
-    are read back from their ``RETURNING``. A row may point to another of ``objs`` whose key the
-    database generates (a pod and its permission, credentials and event): its foreign key is
-    then that row's ``RETURNING``, in the same statement, so no id needs reserving first (the
-    other foreign keys are checked at the commit, so the order of the rest does not matter). A
-    create's writes went from five round trips (the id, four inserts) to one. If any object would
+    Each INSERT becomes a data-modifying CTE of a single statement (the order does not matter:
+    the foreign keys are checked at the commit), the generated primary keys are read back from
+    their ``RETURNING``. A create's rows went from four round trips to one. If any object would
     not take :func:`insert`'s fast path, each is inserted on its own.
     """
     from django.db import connections
@@ -164,70 +152,49 @@ def insert_all(*objs) -> None:
         return
     using = objs[0]._state.db or DEFAULT_DB_ALIAS
     connection = connections[using]
-    quote = connection.ops.quote_name
-
-    def generated(obj):
-        return type(obj)._meta.auto_field is not None and obj.pk is None
-
-    def related(obj):  # the objects obj's foreign keys hold
-        return [t for f in type(obj)._meta.concrete_fields if f.is_relation
-                for t in [f.get_cached_value(obj, None)] if t is not None]
-
-    pointed_to = {id(t) for obj in objs for t in related(obj)}
-    ordered = sorted(objs, key=lambda o: id(o) not in pointed_to)  # those first: the others need their keys
-
-    def one_by_one():  # in that order, their new keys put into the rows pointing to them
-        for each in ordered:
-            for field in type(each)._meta.concrete_fields:
-                target = field.get_cached_value(each, None) if field.is_relation else None
-                if target is not None and target.pk is not None and getattr(each, field.attname) is None:
-                    setattr(each, field.attname, target.pk)
-            insert(each)
-
-    batch = {id(obj) for obj in objs}
-    ctes = {}  # id(obj) -> the CTE of a row whose key the database generates
-    parts, params, returning, links = [], [], [], []
-    for obj in ordered:
+    parts, params, returning = [], [], []
+    for obj in objs:
         model = type(obj)
         compiled = _insert_sql.get(model)
         if compiled is None:
             compiled = _insert_sql[model] = _build_insert(model, connection)
-        if (compiled is False or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
-                or (obj._state.db or DEFAULT_DB_ALIAS) != using):
-            return one_by_one()
-        fields = compiled[1] if generated(obj) else compiled[3]
-        values = []
-        for field in fields:
-            target = field.get_cached_value(obj, None) if field.is_relation else None
-            if target is not None and id(target) in batch and target.pk is None:
-                if id(target) not in ctes:  # a generated row pointing to another: not handled here
-                    return one_by_one()
-                values.append(f"(SELECT * FROM {ctes[id(target)]})")
-                links.append((obj, field.attname, target))
-            else:
-                values.append("%s")
-                params.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
-        if obj.pk is None and not generated(obj) and not any(o is obj and a == model._meta.pk.attname
-                                                             for o, a, _ in links):
-            return one_by_one()
-        name = f"i{len(parts)}"
-        sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-               f"VALUES ({', '.join(values)})")
-        if generated(obj):
-            sql += f" RETURNING {quote(model._meta.pk.column)}"
-            ctes[id(obj)] = name
-            returning.append((obj, f"(SELECT * FROM {name})"))
-        parts.append(f"{name} AS ({sql})")
+        auto = model._meta.auto_field is not None
+        if (compiled is False or (obj.pk is None and not auto) or signals.pre_save.has_listeners(model)
+                or signals.post_save.has_listeners(model) or (obj._state.db or DEFAULT_DB_ALIAS) != using):
+            for each in objs:
+                insert(each)
+            return
+        generated = auto and obj.pk is None
+        sql, fields = compiled[:2] if generated else compiled[2:]
+        parts.append(f"i{len(parts)} AS ({sql})")
+        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields)
+        if generated:
+            returning.append((obj, f"(SELECT * FROM i{len(parts) - 1})"))
     select = ", ".join(column for _, column in returning) or "1"
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(parts)} SELECT {select}", params)
         row = cursor.fetchone()
     for (obj, _), pk in zip(returning, row):
         obj.pk = pk
-    for obj, attname, target in links:
-        setattr(obj, attname, target.pk)
     for obj in objs:
         obj._state.adding, obj._state.db = False, using
+
+
+def reserve_pk(model, using: str = DEFAULT_DB_ALIAS) -> int:
+    """The next value of ``model``'s primary-key sequence, for an :func:`insert` to write later.
+
+    The rows that point to a new row can then be written before it (Django's foreign keys are
+    ``DEFERRABLE INITIALLY DEFERRED`` on Postgres: checked at the commit), so the new row's
+    insert can be the transaction's last statement but one (pods.services.pods.pod_create).
+    """
+    from django.db import connections
+
+    meta = model._meta
+    if meta.auto_field is None:
+        raise ValueError(f"{model.__name__} has no auto-incremented primary key")
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column])
+        return cursor.fetchone()[0]
 
 
 def _build_insert(model, connection):

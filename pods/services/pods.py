@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, QuotaExceeded
 from core.permissions import PermissionLevel
-from core.prepared import PreparedQuery, delete, insert, insert_all
+from core.prepared import PreparedQuery, delete, insert, insert_all, reserve_pk
 from pods.choices import RESTART_FIELDS, PodStatus, RequestedStatus
 from pods.derive import ledger_after, materialise, value_location
 from pods.lifecycle import _send as _send_task
@@ -209,17 +209,19 @@ def pod_create(*, principal, data: dict) -> Pod:
                                              "sets no image."]})
         _check_not_denied(tenant, pod.image)
     _check_secret_uses(pod, required=wants_on or version is not None)
-    # The pod and its three rows (permission, credentials, event) are one statement
-    # (core.prepared.insert_all: the rows take the pod's generated id from its RETURNING). The
-    # pod's insert trigger takes the tenant's counter row at the statement's end, held until the
-    # commit, so only the quota check and the commit happen under it. With more statements
-    # under it, concurrent creates of a tenant queued on that row (bench/api_load.py: creates'
-    # p95 2.4 s at 32 clients).
+    # The four rows (permission, credentials, event, the pod) are one statement: the pod's
+    # insert trigger takes the tenant's counter row at its end, held until the commit, so only
+    # the quota check and the commit happen under it (the pod's id is reserved first; the
+    # foreign keys are checked at the commit). With more statements under it, concurrent creates
+    # of a tenant queued on that row (bench/api_load.py: creates' p95 2.4 s at 32 clients).
+    # The four rows go in one statement (core.prepared.insert_all: a round trip, not four).
+    pod.pk = reserve_pk(Pod)
     actor = actor_of(principal)
-    rows = (pod, PodPermission(pod=pod, username=principal.username, level=PermissionLevel.ADMIN, granted_by=actor),
+    rows = (PodPermission(pod=pod, username=principal.username, level=PermissionLevel.ADMIN, granted_by=actor),
             PodCredentials.generate(pod),
             PodEvent.for_pod(pod, actor=actor, kind=PodEventKind.CREATED, to_status=pod.status,
-                             message=f"Pod object created by '{principal.username}' with status {pod.status}"))
+                             message=f"Pod object created by '{principal.username}' with status {pod.status}"),
+            pod)
     # A taken pod_id is the insert's unique violation (no SELECT first); a quota is checked after
     # the insert, which counted the pod (pods.models.usage): a refusal rolls all of it back.
     try:

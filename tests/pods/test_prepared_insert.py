@@ -7,17 +7,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 
-from core.prepared import insert, insert_all
+from core.prepared import insert, insert_all, reserve_pk
 from pods.models import Pod, PodCredentials, PodEvent, PodEventKind, PodPermission
 
 pytestmark = pytest.mark.django_db
-
-
-def _next_pk():
-    """A pod id from the sequence, for rows whose key is set before their insert."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('pods_pod', 'id'))")
-        return cursor.fetchone()[0]
 
 
 def _row(model, pk):
@@ -68,8 +61,9 @@ def test_a_model_with_save_receivers_is_saved_the_ordinary_way(tenant):
     assert seen == [("alice", True)]
 
 
-def test_a_primary_key_set_beforehand_is_written_and_its_rows_may_come_first(tenant):
-    pk = _next_pk()
+def test_a_reserved_primary_key_is_written_and_its_rows_may_come_first(tenant):
+    pk = reserve_pk(Pod)
+    assert reserve_pk(Pod) == pk + 1  # the sequence's next values
     pod = Pod(tenant=tenant, pod_id="later", image="x", created_by="alice")
     pod.pk = pk
     with transaction.atomic():
@@ -87,7 +81,7 @@ def test_insert_all_writes_a_pod_and_its_rows_in_one_statement(tenant):
     saved = Pod(pod_id="saved", **fields)
     saved.save(force_insert=True)
     pod = Pod(pod_id="together", **fields)
-    pod.pk = _next_pk()
+    pod.pk = reserve_pk(Pod)
     permission = PodPermission(pod=pod, username="alice", level=3, granted_by="alice")
     creds = PodCredentials.generate(pod)
     event = PodEvent.for_pod(pod, actor="alice", kind=PodEventKind.CREATED, message="made")
@@ -107,63 +101,10 @@ def test_insert_all_writes_a_pod_and_its_rows_in_one_statement(tenant):
     assert one == other
 
 
-def test_insert_all_gives_the_rows_the_key_the_database_generates_for_their_pod(tenant):
-    pod = Pod(tenant=tenant, pod_id="fresh", image="x", created_by="alice")  # no id reserved
-    permission = PodPermission(pod=pod, username="alice", level=3, granted_by="alice")
-    creds = PodCredentials.generate(pod)  # its primary key is the pod's
-    event = PodEvent.for_pod(pod, actor="alice", kind=PodEventKind.CREATED, message="made")
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        insert_all(event, permission, creds, pod)  # any order
-    assert len(queries) == 1 and "nextval" not in queries[0]["sql"]
-    assert pod.pk and permission.pod_id == creds.pod_id == event.pod_id == pod.pk
-    assert PodPermission.objects.get(pk=permission.pk).pod_id == pod.pk
-    assert PodCredentials.objects.get(pod=pod).user_password == creds.user_password
-    assert PodEvent.objects.get(pk=event.pk).pod_id == pod.pk
-
-
-def test_insert_all_one_by_one_still_links_the_rows_to_their_new_pod(tenant):
-    pod = Pod(tenant=tenant, pod_id="slow", image="x", created_by="alice")
-    permission = PodPermission(pod=pod, username="alice", level=3, granted_by="alice")
-    post_save.connect(_ignore, sender=PodPermission)  # a receiver: the ordinary way for all
-    try:
-        with transaction.atomic():
-            insert_all(permission, PodCredentials.generate(pod), pod)
-    finally:
-        post_save.disconnect(_ignore, sender=PodPermission)
-    assert pod.pk and PodPermission.objects.get(pk=permission.pk).pod_id == pod.pk
-    assert PodCredentials.objects.filter(pod=pod).exists()
-
-
-def _ignore(**kwargs):
-    pass
-
-
-def test_the_one_statement_is_parsed_once(tenant):
-    """psycopg caches a query's parsing up to a number of parameters that a create's statement
-    exceeds unless core.prepared raises it: the second create must be a cache hit."""
-    from psycopg import _queries
-
-    def hits():
-        return _queries._query2pg_client.cache_info().hits + _queries._query2pg.cache_info().hits
-
-    def create(pod_id):  # the hits of insert_all's one execute alone
-        pod = Pod(tenant=tenant, pod_id=pod_id, image="x", created_by="alice")
-        pod.pk = _next_pk()
-        rows = (PodPermission(pod=pod, username="alice", level=3, granted_by="alice"), PodCredentials.generate(pod),
-                PodEvent.for_pod(pod, actor="alice", kind=PodEventKind.CREATED, message="made"), pod)
-        with transaction.atomic():
-            before = hits()
-            insert_all(*rows)
-            return hits() - before
-
-    create("first")
-    assert create("second") == 1
-
-
 def test_insert_all_raises_the_insert_s_integrity_error_and_writes_nothing(tenant):
     Pod.objects.create(tenant=tenant, pod_id="taken", image="x")
     pod = Pod(tenant=tenant, pod_id="taken", image="x")
-    pod.pk = _next_pk()
+    pod.pk = reserve_pk(Pod)
     with pytest.raises(IntegrityError) as raised, transaction.atomic():
         insert_all(PodPermission(pod=pod, username="bob", level=1, granted_by="bob"), pod)
     assert raised.value.__cause__.diag.constraint_name == "pod_unique_per_tenant"
@@ -188,7 +129,7 @@ def test_insert_all_falls_back_to_one_insert_each_for_a_model_with_receivers(ten
 
 def test_a_row_pointing_to_a_pod_never_written_fails_the_commit(tenant):
     pod = Pod(tenant=tenant, pod_id="never", image="x")
-    pod.pk = _next_pk()
+    pod.pk = reserve_pk(Pod)
     with pytest.raises(IntegrityError), transaction.atomic():
         insert(PodPermission(pod=pod, username="alice", level=1, granted_by="alice"))
         connection.check_constraints()  # what the commit checks (the test's outer transaction never commits)
