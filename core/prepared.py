@@ -113,27 +113,38 @@ def insert(obj) -> None:
     anything this does not cover (database defaults, fields with their own placeholders).
     """
     from django.db import connections
-    from django.db.models import signals
 
-    model = type(obj)
     using = obj._state.db or DEFAULT_DB_ALIAS
-    compiled = _insert_sql.get(model)
-    if compiled is None:
-        compiled = _insert_sql[model] = _build_insert(model, connections[using])
-    auto = model._meta.auto_field is not None
-    if (compiled is False or (obj.pk is None and not auto) or signals.pre_save.has_listeners(model)
-            or signals.post_save.has_listeners(model)):
+    connection = connections[using]
+    prepared = _prepared_insert(obj, connection)
+    if prepared is None:
         obj.save(force_insert=True, using=using)
         return
-    returning = auto and obj.pk is None
-    sql, fields = compiled[:2] if returning else compiled[2:]
-    connection = connections[using]
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields]
+    sql, params, returning = prepared
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
             obj.pk = cursor.fetchone()[0]
     obj._state.adding, obj._state.db = False, using
+
+
+def _prepared_insert(obj, connection):
+    """``obj``'s INSERT (built once per model) with its parameters, and whether it returns the
+    generated key; None when it must be saved the ordinary way (see :func:`insert`)."""
+    from django.db.models import signals
+
+    model = type(obj)
+    compiled = _insert_sql.get(model)
+    if compiled is None:
+        compiled = _insert_sql[model] = _build_insert(model, connection)
+    auto = model._meta.auto_field is not None
+    if (compiled is False or (obj.pk is None and not auto) or signals.pre_save.has_listeners(model)
+            or signals.post_save.has_listeners(model)):
+        return None
+    returning = auto and obj.pk is None
+    sql, fields = compiled[:2] if returning else compiled[2:]
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields]
+    return sql, params, returning
 
 
 def insert_all(*objs) -> None:
@@ -146,7 +157,6 @@ def insert_all(*objs) -> None:
     not take :func:`insert`'s fast path, each is inserted on its own.
     """
     from django.db import connections
-    from django.db.models import signals
 
     if not objs:
         return
@@ -154,20 +164,14 @@ def insert_all(*objs) -> None:
     connection = connections[using]
     parts, params, returning = [], [], []
     for obj in objs:
-        model = type(obj)
-        compiled = _insert_sql.get(model)
-        if compiled is None:
-            compiled = _insert_sql[model] = _build_insert(model, connection)
-        auto = model._meta.auto_field is not None
-        if (compiled is False or (obj.pk is None and not auto) or signals.pre_save.has_listeners(model)
-                or signals.post_save.has_listeners(model) or (obj._state.db or DEFAULT_DB_ALIAS) != using):
+        prepared = _prepared_insert(obj, connection) if (obj._state.db or DEFAULT_DB_ALIAS) == using else None
+        if prepared is None:
             for each in objs:
                 insert(each)
             return
-        generated = auto and obj.pk is None
-        sql, fields = compiled[:2] if generated else compiled[2:]
+        sql, obj_params, generated = prepared
         parts.append(f"i{len(parts)} AS ({sql})")
-        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection=connection) for field in fields)
+        params.extend(obj_params)
         if generated:
             returning.append((obj, f"(SELECT * FROM i{len(parts) - 1})"))
     select = ", ".join(column for _, column in returning) or "1"

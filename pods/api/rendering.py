@@ -90,8 +90,7 @@ class _WirePodJSON(Func):
 
     output_field = TextField()
 
-    def __init__(self, stored: bool = True):
-        self.stored = stored
+    def __init__(self):
         super().__init__(*[F(name) for name in DISPLAY_COLUMNS])
 
     def as_sql(self, compiler, connection, **extra_context):
@@ -100,8 +99,6 @@ class _WirePodJSON(Func):
             columns[name], column_params = compiler.compile(expression)
             params.extend(column_params)
         built = _wire_json_sql(columns.__getitem__)
-        if not self.stored:
-            return built, params
         table = columns["pod_id"].rsplit(".", 1)[0]  # the alias the query gives pods_pod
         return f"COALESCE({table}.wire, {built})", params
 

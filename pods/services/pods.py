@@ -214,7 +214,7 @@ def pod_create(*, principal, data: dict) -> Pod:
     # the quota check and the commit happen under it (the pod's id is reserved first; the
     # foreign keys are checked at the commit). With more statements under it, concurrent creates
     # of a tenant queued on that row (bench/api_load.py: creates' p95 2.4 s at 32 clients).
-    # The four rows go in one statement (core.prepared.insert_all: a round trip, not four).
+    # One statement: core.prepared.insert_all (a round trip, not four).
     pod.pk = reserve_pk(Pod)
     actor = actor_of(principal)
     rows = (PodPermission(pod=pod, username=principal.username, level=PermissionLevel.ADMIN, granted_by=actor),

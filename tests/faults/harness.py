@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,17 +28,13 @@ from pathlib import Path
 
 import requests
 
+from tests.web_server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PY = sys.executable
 IN_FLIGHT = ("REQUESTED", "SPAWNER SETUP", "CREATING", "DELETING")
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=pods-service"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout, what, interval=0.25, describe=None):
